@@ -1,0 +1,306 @@
+"""The ``Book`` model: a manuscript folder parsed once, for every renderer to use.
+
+Chapter HTML is final: ids are unique across the book, internal links are
+``#id`` (renderers that split the book into files map ids to files with
+:meth:`Book.chapter_with_id`), image paths are relative to the manuscript
+folder, and footnotes are collected per chapter as :class:`Note`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from markdown_it.token import Token
+
+from .errors import Finding, ManuscriptError
+from .markdown import NOTEREF_HTML, create_parser, plain_text
+from .metadata import Metadata, load_metadata
+
+IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
+# Raw HTML may format text; it may not run code or pull in anything from elsewhere.
+FORBIDDEN_TAG = re.compile(r"<\s*(script|iframe|object|embed|link|meta|base|form|style)\b", re.I)
+EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
+RESOURCE_ATTRIBUTE = re.compile(r"""\b(?:src|srcset|poster|data|xlink:href)\s*=\s*["']?([^"'\s>]+)""", re.I)
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    number: int
+    html: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    source: PurePosixPath
+    id: str
+    title: str
+    html: str
+    sections: tuple[Heading, ...]
+    notes: tuple[Note, ...]
+    anchors: frozenset[str]
+
+    @property
+    def stem(self) -> str:
+        return self.source.with_suffix("").as_posix().replace("/", "-")
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    path: Path
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Book:
+    manuscript: Path
+    metadata: Metadata
+    chapters: tuple[Chapter, ...]
+    assets: tuple[Asset, ...]
+    warnings: tuple[Finding, ...]
+
+    def chapter_with_id(self, element_id: str) -> Chapter | None:
+        return next((chapter for chapter in self.chapters if element_id in chapter.anchors), None)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(note for chapter in self.chapters for note in chapter.notes)
+
+
+def load_book(manuscript: Path) -> Book:
+    """Read, check and parse a manuscript folder; raise :class:`ManuscriptError` on the first problem."""
+    manuscript = manuscript.resolve()
+    if not manuscript.is_dir():
+        raise ManuscriptError(manuscript, "manuscript folder not found")
+    metadata = load_metadata(manuscript)
+    sources = _chapter_sources(manuscript, metadata)
+    parser = create_parser()
+    book_ids: dict[str, int] = {}
+    parsed: list[tuple[PurePosixPath, list[Token], dict]] = []
+    for source in sources:
+        path = manuscript / source
+        text = _read_chapter(path)
+        env: dict = {"ids": book_ids}  # Footnotes are per chapter; heading ids are per book.
+        tokens = parser.parse(text, env)
+        if duplicates := env.get("duplicate_ids"):
+            heading_id, line = duplicates[0]
+            raise ManuscriptError(path, f"heading id '#{heading_id}' is used twice in the book", line)
+        parsed.append((source, tokens, env))
+    ids_by_source = {source: _ids(tokens) for source, tokens, _ in parsed}
+    chapter_ids = {source: _chapter_title(manuscript / source, tokens)[0] for source, tokens, _ in parsed}
+    assets: dict[str, Asset] = {}
+    chapters = []
+    note_number = 0
+    warnings = list(metadata.warnings)
+    for source, tokens, env in parsed:
+        path = manuscript / source
+        context = _ChapterContext(manuscript, path, source, ids_by_source, chapter_ids, assets)
+        context.check_and_rewrite(tokens)
+        warnings.extend(_unused_notes(env, path))
+        chapter, note_number = _render_chapter(parser, tokens, env, path, source, note_number)
+        chapters.append(chapter)
+    return Book(manuscript, metadata, tuple(chapters), tuple(sorted(assets.values(), key=lambda a: a.name)), tuple(warnings))
+
+
+def _chapter_sources(manuscript: Path, metadata: Metadata) -> list[PurePosixPath]:
+    yaml_path = manuscript / "book.yaml"
+    if metadata.chapters is None:
+        sources = sorted(PurePosixPath(p.name) for p in manuscript.glob("*.md") if p.name.lower() != "readme.md")
+        if not sources:
+            raise ManuscriptError(manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
+        return sources
+    sources = []
+    for name in metadata.chapters:
+        source = PurePosixPath(name)
+        path = manuscript / source
+        if source.is_absolute() or not _inside(path, manuscript):
+            raise ManuscriptError(yaml_path, f"chapter '{name}' lies outside the manuscript folder")
+        if not path.is_file():
+            raise ManuscriptError(yaml_path, f"chapter '{name}' not found")
+        if source in sources:
+            raise ManuscriptError(yaml_path, f"chapter '{name}' is listed twice")
+        sources.append(source)
+    return sources
+
+
+def _read_chapter(path: Path) -> str:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise ManuscriptError(path, f"not UTF-8 text (byte 0x{path.read_bytes()[error.start]:02x})", line) from None
+    if not text.strip():
+        raise ManuscriptError(path, "chapter is empty")
+    return text.removeprefix("\ufeff")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True when ``path``, with symlinks and ``..`` resolved, lies within ``folder``."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _ids(tokens: list[Token]) -> set[str]:
+    return {token.attrGet("id") for token in tokens if token.type == "heading_open"} - {None}
+
+
+def _chapter_title(path: Path, tokens: list[Token]) -> tuple[str, str]:
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            if token.tag != "h1":
+                break
+            return token.attrGet("id"), plain_text(tokens[index + 1]).strip()
+        if token.type not in {"html_block"}:
+            break
+    raise ManuscriptError(path, "a chapter must begin with its title as a '# ' heading", 1)
+
+
+@dataclass
+class _ChapterContext:
+    """Checks one chapter's links, images and raw HTML, and rewrites links to ``#id``."""
+
+    manuscript: Path
+    path: Path
+    source: PurePosixPath
+    ids_by_source: dict[PurePosixPath, set[str]]
+    chapter_ids: dict[PurePosixPath, str]
+    assets: dict[str, Asset]
+
+    def check_and_rewrite(self, tokens: list[Token]) -> None:
+        line = 1
+        for token in tokens:
+            if token.map:
+                line = token.map[0] + 1
+            if token.type == "html_block":
+                self._check_html(token.content, line)
+            if token.type == "figure":
+                self._image(token.children[0], line)
+            for child in token.children or []:
+                if child.type == "html_inline":
+                    self._check_html(child.content, line)
+                elif child.type == "image":
+                    self._image(child, line)
+                elif child.type == "link_open":
+                    child.attrSet("href", self._link(child.attrGet("href") or "", line))
+                elif child.type == "text" and (match := UNDEFINED_NOTE.search(child.content)):
+                    raise ManuscriptError(self.path, f"footnote [^{match.group(1)}] has no definition", line)
+
+    def _check_html(self, html: str, line: int) -> None:
+        if match := FORBIDDEN_TAG.search(html):
+            raise ManuscriptError(self.path, f"raw HTML <{match.group(1).lower()}> is not allowed", line)
+        if EVENT_HANDLER.search(html) or "javascript:" in html.lower():
+            raise ManuscriptError(self.path, "raw HTML with scripts (on… attributes, javascript: URLs) is not allowed", line)
+        if "url(" in html.lower():
+            raise ManuscriptError(self.path, "raw HTML may not load resources with url(…)", line)
+        for match in RESOURCE_ATTRIBUTE.finditer(html):
+            self._asset(match.group(1), line)
+
+    def _image(self, image: Token, line: int) -> None:
+        image.attrSet("src", self._asset(image.attrGet("src") or "", line))
+
+    def _asset(self, reference: str, line: int) -> str:
+        """Check that an image reference is a file inside the manuscript; return its manuscript-relative name."""
+        parts = urlsplit(reference)
+        if parts.scheme or parts.netloc or reference.startswith("/"):
+            raise ManuscriptError(self.path, f"image '{reference}' is not a file inside the manuscript folder (remote and absolute references are refused)", line)
+        target = (self.path.parent / unquote(parts.path))
+        if not _inside(target, self.manuscript):
+            raise ManuscriptError(self.path, f"image '{reference}' lies outside the manuscript folder", line)
+        if not target.is_file():
+            raise ManuscriptError(self.path, f"image '{reference}' not found", line)
+        media_type = IMAGE_TYPES.get(target.suffix.lower())
+        if media_type is None:
+            raise ManuscriptError(self.path, f"image '{reference}' is not SVG, PNG, JPEG, GIF or WebP", line)
+        name = target.resolve().relative_to(self.manuscript).as_posix()
+        self.assets[name] = Asset(name, target.resolve(), media_type)
+        # Chapter HTML refers to assets by their manuscript-relative name.
+        return name
+
+    def _link(self, href: str, line: int) -> str:
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            return href  # External links are kept as they are.
+        if not parts.path:
+            if parts.fragment not in self.ids_by_source[self.source]:
+                raise ManuscriptError(self.path, f"link '{href}': no heading with id '{parts.fragment}' in this chapter", line)
+            return href
+        target = PurePosixPath((self.source.parent / unquote(parts.path)).as_posix())
+        target = PurePosixPath(*_normalise(target.parts))
+        if target not in self.ids_by_source:
+            raise ManuscriptError(self.path, f"link '{href}': '{parts.path}' is not a chapter of this book", line)
+        if not parts.fragment:
+            return f"#{self.chapter_ids[target]}"
+        if parts.fragment not in self.ids_by_source[target]:
+            raise ManuscriptError(self.path, f"link '{href}': no heading with id '{parts.fragment}' in {target}", line)
+        return f"#{parts.fragment}"
+
+
+def _normalise(parts: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        if part == "..":
+            if out:
+                out.pop()
+        elif part not in {".", ""}:
+            out.append(part)
+    return out
+
+
+def _render_chapter(parser, tokens: list[Token], env: dict, path: Path, source: PurePosixPath, first_note: int) -> tuple[Chapter, int]:
+    """Render body and notes separately; footnote numbers run on through the book."""
+    chapter_id, title = _chapter_title(path, tokens)
+    footnotes = env.get("footnotes", {}).get("list", {})
+    numbers = {local_id: first_note + 1 + offset for offset, local_id in enumerate(sorted(footnotes))}
+    body: list[Token] = []
+    notes: list[Note] = []
+    note_tokens: list[Token] | None = None
+    local_id = None
+    for token in tokens:
+        if token.type == "footnote_open":
+            note_tokens, local_id = [], token.meta["id"]
+        elif token.type == "footnote_close":
+            number = numbers[local_id]
+            html = parser.renderer.render(note_tokens, parser.options, env).strip()
+            notes.append(Note(f"note-{number}", number, html))
+            note_tokens = None
+        elif token.type in {"footnote_block_open", "footnote_block_close", "footnote_anchor"}:
+            continue
+        elif note_tokens is not None:
+            note_tokens.append(token)
+        else:
+            body.append(token)
+        for child in token.children or []:
+            if child.type == "footnote_ref":
+                child.meta["html"] = _noteref(numbers[child.meta["id"]], child.meta.get("subId", 0))
+    renderer = parser.renderer
+    renderer.rules["footnote_ref"] = lambda tokens, idx, options, env: tokens[idx].meta["html"]
+    html = renderer.render(body, parser.options, env)
+    sections = tuple(
+        Heading(int(token.tag[1]), token.attrGet("id"), plain_text(body[index + 1]).strip())
+        for index, token in enumerate(body)
+        if token.type == "heading_open" and token.tag == "h2"
+    )
+    anchors = frozenset(_ids(tokens)) | {note.id for note in notes} | set(re.findall(r'id="(noteref-[\w-]+)"', html))
+    return Chapter(source, chapter_id, title, html, sections, tuple(notes), anchors), first_note + len(numbers)
+
+
+def _noteref(number: int, sub_id: int) -> str:
+    ref_id = f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}"
+    return NOTEREF_HTML.format(note_id=f"note-{number}", ref_id=ref_id, number=number)
+
+
+def _unused_notes(env: dict, path: Path) -> list[Finding]:
+    refs = env.get("footnotes", {}).get("refs", {})
+    return [Finding(path, f"footnote [^{label[1:]}] is defined but never used", level="warning") for label, used in refs.items() if used == -1]

@@ -1,0 +1,92 @@
+"""Markdown → tokens → HTML: markdown-it-py configured for books, plus small plugins.
+
+Two plugins are ours: heading ids (``{#id}`` or an automatic slug, unique across
+the whole book) and figures (an image with a title, alone in its paragraph).
+Footnote references render as ``NOTEREF_HTML`` so that renderers can find them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .metadata import slugify
+
+EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
+NOTEREF_HTML = '<a class="noteref" role="doc-noteref" href="#{note_id}" id="{ref_id}">{number}</a>'
+NOTEREF = re.compile(r'<a class="noteref" role="doc-noteref" href="#(?P<note_id>[\w-]+)" id="(?P<ref_id>[\w-]+)">(?P<number>\d+)</a>')
+
+
+def create_parser() -> MarkdownIt:
+    """CommonMark, tables, strikethrough, footnotes, smart punctuation, raw inline HTML."""
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(footnote_plugin)
+    md.core.ruler.push("heading_ids", _heading_ids)
+    md.core.ruler.push("figures", _figures)
+    md.add_render_rule("figure", _render_figure)
+    return md
+
+
+def plain_text(inline: Token) -> str:
+    """The words of an inline token, without markup."""
+    return "".join(child.content for child in inline.children or [] if child.type in {"text", "code_inline"})
+
+
+def _heading_ids(state: StateCore) -> None:
+    """Give every heading an id: ``{#explicit}`` if the editor wrote one, else a slug.
+
+    ``env["ids"]`` is shared by all chapters of a book, so ids are unique book-wide
+    and a renderer may put every chapter into one document.
+    """
+    used: dict[str, int] = state.env.setdefault("ids", {})
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        inline = state.tokens[index + 1]
+        explicit = None
+        last = inline.children[-1] if inline.children else None
+        if last is not None and last.type == "text" and (match := EXPLICIT_ID.search(last.content)):
+            explicit = match.group(1)
+            last.content = last.content[: match.start()]
+            inline.content = EXPLICIT_ID.sub("", inline.content)
+        if explicit:
+            heading_id = explicit
+            if explicit in used:
+                state.env.setdefault("duplicate_ids", []).append((explicit, (token.map or [0])[0] + 1))
+        else:
+            base = slugify(plain_text(inline)) or "section"
+            heading_id, n = base, 1
+            while heading_id in used:
+                n += 1
+                heading_id = f"{base}-{n}"
+        used[heading_id] = used.get(heading_id, 0) + 1
+        token.attrSet("id", heading_id)
+
+
+def _figures(state: StateCore) -> None:
+    """A paragraph holding only an image with a title becomes a ``figure`` token."""
+    tokens = state.tokens
+    for index in range(len(tokens) - 2, 0, -1):
+        if index + 1 >= len(tokens):
+            continue
+        opening, inline, closing = tokens[index - 1], tokens[index], tokens[index + 1]
+        if opening.type != "paragraph_open" or closing.type != "paragraph_close":
+            continue
+        children = [child for child in inline.children or [] if not (child.type == "text" and not child.content.strip())]
+        if len(children) == 1 and children[0].type == "image" and children[0].attrGet("title"):
+            figure = Token("figure", "figure", 0, map=opening.map, block=True, children=children)
+            tokens[index - 1 : index + 2] = [figure]
+
+
+def _render_figure(self, tokens, idx, options, env) -> str:
+    image = tokens[idx].children[0]
+    alt = self.renderInlineAsText(image.children or [], options, env)
+    caption = escapeHtml(image.attrGet("title") or "")
+    src = escapeHtml(image.attrGet("src") or "")
+    return f'<figure>\n<img src="{src}" alt="{escapeHtml(alt)}" />\n<figcaption>{caption}</figcaption>\n</figure>\n'

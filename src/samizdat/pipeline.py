@@ -1,0 +1,55 @@
+"""What the tasks call: load the book once, run one renderer, report what happened."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .book import Book, load_book
+
+Report = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """A reporter that says nothing."""
+
+
+def to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Stopwatch:
+    """Elapsed seconds since the build began, for progress lines."""
+
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __str__(self) -> str:
+        return f"{time.perf_counter() - self.start:.2f}s"
+
+
+def load(manuscript: Path, report: Report) -> Book:
+    """Parse the manuscript; warnings always reach the user, whatever the verbosity."""
+    clock = Stopwatch()
+    book = load_book(manuscript)
+    for warning in book.warnings:
+        to_stderr(str(warning))
+    report(f"parse   {len(book.chapters)} chapters, {len(book.assets)} assets  [{clock}]")
+    return book
+
+
+def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf/ua-1", press: bool = False, report: Report = to_stderr) -> Path:
+    from .pdf import render_pdf
+
+    clock = Stopwatch()
+    book = load(manuscript, report)
+    target = dist / f"{book.metadata.slug}.pdf"
+    result = render_pdf(book, styles, target, variant=variant, press=press)
+    report(f"pdf     {result.pages} pages → {target}  [{clock}]")
+    return target

@@ -1,0 +1,35 @@
+"""A URL fetcher for WeasyPrint that reads only from allowed folders and never the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+
+class RefusedResource(FatalURLFetchingError):
+    """A document asked for something outside the allowed folders; it stops the build."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"refused to load '{url}': only files inside the manuscript and styles folders may be used")
+
+
+class SandboxedFetcher(URLFetcher):
+    """Serves ``file:`` URLs inside ``roots`` (symlinks resolved) and ``data:`` URLs; refuses the rest."""
+
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        super().__init__(allowed_protocols={"data"}, fail_on_errors=True)
+        self.roots = tuple(root.resolve() for root in roots)
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme == "data":
+            return super().fetch(url, headers)  # The content is in the URL: nothing is fetched.
+        if parts.scheme != "file" or parts.netloc not in {"", "localhost"}:
+            raise RefusedResource(url)
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise RefusedResource(url)
+        return URLFetcherResponse(url, path.read_bytes())

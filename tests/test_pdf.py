@@ -1,0 +1,159 @@
+"""The built pamphlet, read back with pypdf, poppler and qpdf: never with WeasyPrint."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from conftest import book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, page_texts, pdftotext, run_task
+
+MM = 72 / 25.4
+
+
+def test_every_page_is_a5(built_pdf: Path) -> None:
+    reader = PdfReader(built_pdf)
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(148 * MM, abs=0.5)
+        assert float(page.mediabox.height) == pytest.approx(210 * MM, abs=0.5)
+
+
+def test_page_count_suits_a_folded_pamphlet(built_pdf: Path) -> None:
+    # Cover, contents and five chapters that each open a page: at least seven pages, and not sprawling.
+    assert 7 <= len(PdfReader(built_pdf).pages) <= 16
+
+
+def test_metadata_equals_book_yaml(built_pdf: Path) -> None:
+    meta = book_yaml()
+    info = PdfReader(built_pdf).metadata
+    assert info.title == meta["title"]
+    assert info.subject == " ".join(meta["description"].split())
+    assert info.get("/Keywords") == ", ".join(meta["subjects"])
+    assert info.creation_date.date() == meta["date"]
+    with pikepdf.open(built_pdf) as pdf:
+        assert str(pdf.Root.Lang) == meta["language"]
+
+
+def test_bookmarks_follow_chapters_and_sections(built_pdf: Path) -> None:
+    reader = PdfReader(built_pdf)
+    outline = reader.outline
+    top = [item.title for item in outline if not isinstance(item, list)]
+    assert top == chapter_titles()
+    # Sections (## headings) are nested under their chapter.
+    nested = {}
+    for index, item in enumerate(outline):
+        if isinstance(item, list):
+            nested[outline[index - 1].title] = [child.title for child in item]
+    for path in chapter_files():
+        sections = headings(path, 2)
+        if sections:
+            assert nested[headings(path, 1)[0]] == sections
+
+
+def test_every_font_is_embedded_and_from_the_book_fonts(built_pdf: Path) -> None:
+    lines = subprocess.run(["pdffonts", str(built_pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert lines, "no fonts at all"
+    for line in lines:
+        name, *_ = line.split()
+        emb = line.split()[-5]
+        assert emb == "yes", line
+        assert re.match(r"[A-Z]{6}\+Source-(Serif|Sans)-Pro", name), f"not a book font: {line}"
+
+
+def test_every_word_of_the_manuscript_is_in_the_text_layer(built_pdf: Path) -> None:
+    expected = manuscript_words()
+    found = normalise_words(pdftotext(built_pdf))
+    missing = {word: count - found[word] for word, count in expected.items() if found[word] < count}
+    assert not missing
+
+
+def test_contents_page_numbers_are_where_chapters_start(built_pdf: Path) -> None:
+    pages = page_texts(built_pdf)
+    contents_page = next(text for text in pages if text.lstrip().startswith("Contents"))
+    reader = PdfReader(built_pdf)
+    destinations = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline if not isinstance(item, list)}
+    for title in chapter_titles():
+        match = re.search(re.escape(title) + r"[ .]*?(\d+)\s*$", contents_page, re.M)
+        assert match, f"{title} not in contents"
+        number = int(match.group(1))
+        first_line = pages[number - 1].strip().splitlines()[0]
+        assert first_line == title, f"page {number} begins with {first_line!r}, not {title!r}"
+        assert destinations[title] == number
+
+
+def test_running_heads_and_folios(built_pdf: Path) -> None:
+    """Chapter openings carry no head; later pages carry the book title (left) or chapter title (right)."""
+    pages = page_texts(built_pdf)
+    titles = chapter_titles()
+    openings = {index for index, text in enumerate(pages) if text.strip().splitlines()[0] in titles}
+    assert len(openings) == len(titles)
+    current = None
+    for index, text in enumerate(pages):
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        number = index + 1
+        if index < min(openings):
+            assert str(number) != lines[-1] or number > 2  # no folio on cover or contents
+            continue
+        assert lines[-1] == str(number), f"page {number} has no folio"
+        if index in openings:
+            current = lines[0]
+            continue
+        expected = book_yaml()["title"] if number % 2 == 0 else current
+        assert lines[0] == expected, f"page {number} running head {lines[0]!r}"
+
+
+def test_footnote_sits_at_the_foot_of_the_page_of_its_call(built_pdf: Path) -> None:
+    for text in page_texts(built_pdf):
+        if "Editor’s note" in text:
+            lines = [line for line in text.splitlines() if line.strip()]
+            note_line = next(i for i, line in enumerate(lines) if "Editor’s note" in line)
+            assert "illegalist" in text  # the call is on the same page
+            assert note_line >= len(lines) - 4  # and the note is at the foot, above the folio
+            return
+    pytest.fail("footnote text not found")
+
+
+def test_text_is_hyphenated_in_the_book_language(built_pdf: Path) -> None:
+    # pypdf keeps line-end hyphens as drawn (poppler's pdftotext joins them back).
+    text = "\n".join(page.extract_text() for page in PdfReader(built_pdf).pages)
+    words = set(manuscript_words())
+    breaks = re.findall(r"(\w+)-\n(\w+)", text)
+    joined = [a + b for a, b in breaks if (a + b).lower() in words and f"{a}-{b}".lower() not in text.lower()]
+    assert joined, "no word was hyphenated at a line end"
+
+
+def test_tagged_pdf_ua(built_pdf: Path) -> None:
+    with pikepdf.open(built_pdf) as pdf:
+        assert pdf.Root.MarkInfo.Marked
+        assert "/StructTreeRoot" in pdf.Root
+        assert b"pdfuaid:part" in pdf.Root.Metadata.read_bytes()
+
+
+def test_qpdf_check_is_clean(built_pdf: Path) -> None:
+    result = subprocess.run(["qpdf", "--check", str(built_pdf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors found" in result.stdout
+
+
+def test_figure_caption_is_under_the_timeline(built_pdf: Path) -> None:
+    with pikepdf.open(built_pdf) as pdf:
+        texts = page_texts(built_pdf)
+        page_index = next(i for i, text in enumerate(texts) if "A life on the move" in text)
+        # The SVG is drawn as vector paths with its labels as text, on the caption's page.
+        assert "Born in Brussels" in texts[page_index]
+        assert "1947" in texts[page_index]
+        assert len(pdf.pages[page_index].Contents.read_bytes()) > 0
+
+
+def test_half_letter_page_size(manuscript_copy: Path, tmp_path: Path) -> None:
+    yaml_path = manuscript_copy / "book.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("page_size: A5", "page_size: half-letter"))
+    result = run_task("pdf", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / "out"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    page = PdfReader(tmp_path / "out" / "victor-serge.pdf").pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((5.5 * 72, 8.5 * 72), abs=0.5)
