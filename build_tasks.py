@@ -45,4 +45,10 @@ def pdf(c, manuscript="manuscript", dist="dist", styles="styles", press=False, v
     _run(lambda: pipeline.build_pdf(Path(manuscript), Path(dist), Path(styles), variant=chosen, press=press, report=_reporter(quiet)))
 
 
-ns = Collection(pdf)
+@task(help=COMMON_HELP)
+def epub(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
+    """Build <dist>/<slug>.epub, the e-book, from the manuscript."""
+    _run(lambda: pipeline.build_epub(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
+
+
+ns = Collection(pdf, epub)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from html import escape
+from pathlib import Path
 
 from .metadata import Metadata
 
 
 def cover_html(metadata: Metadata) -> str:
-    """The cover as an HTML fragment. A title with a colon is set as a main title and a second line."""
+    """The cover as an HTML fragment. A title with a colon is set as a main title over a second line."""
     main, colon, rest = metadata.title.partition(": ")
     if colon:
-        title = f'<span class="title-main">{escape(main)}:</span> <span class="title-rest">{escape(rest)}</span>'
+        title = f'<span class="title-main">{escape(main)}</span> <span class="title-rest">{escape(rest)}</span>'
     else:
         title = f'<span class="title-main">{escape(main)}</span>'
-    parts = [f'<section class="cover" role="doc-cover" aria-label="Cover">', f'<h1 class="cover-title">{title}</h1>']
+    parts = ['<section class="cover" aria-label="Cover">', f'<h1 class="cover-title">{title}</h1>']
     if metadata.subtitle:
         parts.append(f'<p class="cover-subtitle">{escape(metadata.subtitle)}</p>')
     if metadata.authors:
@@ -28,3 +30,34 @@ def cover_html(metadata: Metadata) -> str:
 def _names(authors: tuple[str, ...]) -> str:
     """``A``, ``A and B``, ``A, B and C``."""
     return authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + " and " + authors[-1]
+
+
+COVER_HEIGHT_PX = 1600
+
+
+def render_cover_png(metadata: Metadata, styles: Path) -> bytes:
+    """The cover page drawn by WeasyPrint with ``styles/cover.css``, rasterised for e-reader libraries.
+
+    The long side is ``COVER_HEIGHT_PX`` pixels, above the 1400 px that stores ask for.
+    """
+    import pypdfium2
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from .fonts import FONT_DIRECTORIES, font_face_css
+    from .sandbox import SandboxedFetcher
+
+    fetcher = SandboxedFetcher((styles, *FONT_DIRECTORIES))
+    font_config = FontConfiguration()
+    stylesheets = [
+        CSS(string=font_face_css() + f"@page {{ size: {metadata.page_size_css}; }}", font_config=font_config, url_fetcher=fetcher),
+        CSS(filename=str(styles / "cover.css"), font_config=font_config, url_fetcher=fetcher),
+    ]
+    html = f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title></head><body style="margin:0">{cover_html(metadata)}</body></html>'
+    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=stylesheets, font_config=font_config)
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[0]
+    image = page.render(scale=COVER_HEIGHT_PX / page.get_height()).to_pil().convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

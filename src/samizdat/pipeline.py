@@ -53,3 +53,14 @@ def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf
     result = render_pdf(book, styles, target, variant=variant, press=press)
     report(f"pdf     {result.pages} pages → {target}  [{clock}]")
     return target
+
+
+def build_epub(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr) -> Path:
+    from .epub import render_epub
+
+    clock = Stopwatch()
+    book = load(manuscript, report)
+    target = dist / f"{book.metadata.slug}.epub"
+    result = render_epub(book, styles, target)
+    report(f"epub    {result.documents} documents → {target}  [{clock}]")
+    return target

