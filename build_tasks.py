@@ -13,6 +13,7 @@ from invoke import Collection, Exit, task
 
 from samizdat import pipeline
 from samizdat.errors import ManuscriptError
+from samizdat.pdf import VARIANTS
 
 T = TypeVar("T")
 
@@ -42,6 +43,8 @@ def _reporter(quiet: bool) -> pipeline.Report:
 def pdf(c, manuscript="manuscript", dist="dist", styles="styles", press=False, variant=None, quiet=False):
     """Build <dist>/<slug>.pdf, the pamphlet, from the manuscript."""
     chosen = variant or ("pdf/x-4" if press else "pdf/ua-1")
+    if chosen not in VARIANTS:
+        raise Exit(f"--variant must be one of {', '.join(VARIANTS)}, not {chosen!r}", code=2)
     _run(lambda: pipeline.build_pdf(Path(manuscript), Path(dist), Path(styles), variant=chosen, press=press, report=_reporter(quiet)))
 
 
@@ -51,4 +54,18 @@ def epub(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
     _run(lambda: pipeline.build_epub(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
-ns = Collection(pdf, epub)
+@task(help={**COMMON_HELP, "sheet": "Paper to impose on: a4 (default) or letter; pages are scaled to fit when sizes differ."})
+def booklet(c, manuscript="manuscript", dist="dist", styles="styles", sheet="a4", quiet=False):
+    """Build <dist>/<slug>-booklet.pdf: pages imposed two-up for printing, folding and stapling."""
+    if sheet not in {"a4", "letter"}:
+        raise Exit(f"--sheet must be a4 or letter, not {sheet!r}", code=2)
+    _run(lambda: pipeline.build_booklet(Path(manuscript), Path(dist), Path(styles), sheet=sheet, report=_reporter(quiet)))
+
+
+@task(help=COMMON_HELP)
+def proof(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
+    """Build <dist>/<slug>-proof.png: every page as a thumbnail, for a look before printing."""
+    _run(lambda: pipeline.build_proof(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
+
+
+ns = Collection(pdf, epub, booklet, proof)

@@ -15,7 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from .errors import Finding, ManuscriptError
+from .errors import Finding, Findings, ManuscriptError
+from .lint import lint_tokens
 from .markdown import NOTEREF_HTML, create_parser, plain_text
 from .metadata import Metadata, load_metadata
 
@@ -81,69 +82,89 @@ class Book:
 
 
 def load_book(manuscript: Path) -> Book:
-    """Read, check and parse a manuscript folder; raise :class:`ManuscriptError` on the first problem."""
+    """Read, check and parse a manuscript folder.
+
+    Every check runs; if any found an error, :class:`ManuscriptError` carries all of
+    them. Warnings travel with the book.
+    """
     manuscript = manuscript.resolve()
     if not manuscript.is_dir():
         raise ManuscriptError(manuscript, "manuscript folder not found")
-    metadata = load_metadata(manuscript)
-    sources = _chapter_sources(manuscript, metadata)
+    findings = Findings()
+    metadata = load_metadata(manuscript, findings)
+    sources = _chapter_sources(manuscript, metadata, findings)
     parser = create_parser()
     book_ids: dict[str, int] = {}
-    parsed: list[tuple[PurePosixPath, list[Token], dict]] = []
+    parsed: list[tuple[PurePosixPath, str, list[Token], dict, tuple[str, str]]] = []
+    unreadable: set[PurePosixPath] = set()  # Already reported; links into them are not reported again.
     for source in sources:
         path = manuscript / source
-        text = _read_chapter(path)
+        text = _read_chapter(path, findings)
+        if text is None:
+            unreadable.add(source)
+            continue
         env: dict = {"ids": book_ids}  # Footnotes are per chapter; heading ids are per book.
         tokens = parser.parse(text, env)
-        if duplicates := env.get("duplicate_ids"):
-            heading_id, line = duplicates[0]
-            raise ManuscriptError(path, f"heading id '#{heading_id}' is used twice in the book", line)
-        parsed.append((source, tokens, env))
-    ids_by_source = {source: _ids(tokens) for source, tokens, _ in parsed}
-    chapter_ids = {source: _chapter_title(manuscript / source, tokens)[0] for source, tokens, _ in parsed}
+        for heading_id, line in env.get("duplicate_ids", []):
+            findings.error(path, f"heading id '#{heading_id}' is used twice in the book", line)
+        heading = _chapter_title(tokens)
+        if heading is None:
+            findings.error(path, "a chapter must begin with its title as a '# ' heading", 1)
+            unreadable.add(source)
+            continue
+        parsed.append((source, text, tokens, env, heading))
+    ids_by_source = {source: _ids(tokens) for source, _, tokens, _, _ in parsed}
+    chapter_ids = {source: heading[0] for source, _, _, _, heading in parsed}
     assets: dict[str, Asset] = {}
     chapters = []
     note_number = 0
-    warnings = list(metadata.warnings)
-    for source, tokens, env in parsed:
+    for source, text, tokens, env, heading in parsed:
         path = manuscript / source
-        context = _ChapterContext(manuscript, path, source, ids_by_source, chapter_ids, assets)
+        context = _ChapterContext(manuscript, path, source, ids_by_source, chapter_ids, unreadable, assets, findings)
         context.check_and_rewrite(tokens)
-        warnings.extend(_unused_notes(env, path))
-        chapter, note_number = _render_chapter(parser, tokens, env, path, source, note_number)
+        _check_notes(env, text, path, findings)
+        lint_tokens(tokens, path, findings)
+        chapter, note_number = _render_chapter(parser, tokens, env, source, heading, note_number)
         chapters.append(chapter)
-    return Book(manuscript, metadata, tuple(chapters), tuple(sorted(assets.values(), key=lambda a: a.name)), tuple(warnings))
+    findings.raise_if_errors()
+    assets_sorted = tuple(sorted(assets.values(), key=lambda asset: asset.name))
+    return Book(manuscript, metadata, tuple(chapters), assets_sorted, tuple(findings.warnings))
 
 
-def _chapter_sources(manuscript: Path, metadata: Metadata) -> list[PurePosixPath]:
+def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -> list[PurePosixPath]:
     yaml_path = manuscript / "book.yaml"
     if metadata.chapters is None:
         sources = sorted(PurePosixPath(p.name) for p in manuscript.glob("*.md") if p.name.lower() != "readme.md")
         if not sources:
             raise ManuscriptError(manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
-    sources = []
+    sources: list[PurePosixPath] = []
     for name in metadata.chapters:
         source = PurePosixPath(name)
         path = manuscript / source
+        line = metadata.lines.get(f"chapters:{name}")
         if source.is_absolute() or not _inside(path, manuscript):
-            raise ManuscriptError(yaml_path, f"chapter '{name}' lies outside the manuscript folder")
-        if not path.is_file():
-            raise ManuscriptError(yaml_path, f"chapter '{name}' not found")
-        if source in sources:
-            raise ManuscriptError(yaml_path, f"chapter '{name}' is listed twice")
-        sources.append(source)
+            findings.error(yaml_path, f"chapter '{name}' lies outside the manuscript folder", line)
+        elif not path.is_file():
+            findings.error(yaml_path, f"chapter '{name}' not found", line)
+        elif source in sources:
+            findings.error(yaml_path, f"chapter '{name}' is listed twice", line)
+        else:
+            sources.append(source)
     return sources
 
 
-def _read_chapter(path: Path) -> str:
+def _read_chapter(path: Path, findings: Findings) -> str | None:
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise ManuscriptError(path, f"not UTF-8 text (byte 0x{path.read_bytes()[error.start]:02x})", line) from None
+        line = data[: error.start].count(b"\n") + 1
+        findings.error(path, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8", line)
+        return None
     if not text.strip():
-        raise ManuscriptError(path, "chapter is empty")
+        findings.error(path, "chapter is empty")
+        return None
     return text.removeprefix("\ufeff")
 
 
@@ -156,15 +177,14 @@ def _ids(tokens: list[Token]) -> set[str]:
     return {token.attrGet("id") for token in tokens if token.type == "heading_open"} - {None}
 
 
-def _chapter_title(path: Path, tokens: list[Token]) -> tuple[str, str]:
+def _chapter_title(tokens: list[Token]) -> tuple[str, str] | None:
+    """(id, title) of the ``# `` heading that opens a chapter, or None if it does not open with one."""
     for index, token in enumerate(tokens):
-        if token.type == "heading_open":
-            if token.tag != "h1":
-                break
+        if token.type == "heading_open" and token.tag == "h1":
             return token.attrGet("id"), plain_text(tokens[index + 1]).strip()
-        if token.type not in {"html_block"}:
-            break
-    raise ManuscriptError(path, "a chapter must begin with its title as a '# ' heading", 1)
+        if token.type != "html_block":
+            return None
+    return None
 
 
 @dataclass
@@ -176,7 +196,9 @@ class _ChapterContext:
     source: PurePosixPath
     ids_by_source: dict[PurePosixPath, set[str]]
     chapter_ids: dict[PurePosixPath, str]
+    unreadable: set[PurePosixPath]
     assets: dict[str, Asset]
+    findings: Findings
 
     def check_and_rewrite(self, tokens: list[Token]) -> None:
         line = 1
@@ -185,8 +207,6 @@ class _ChapterContext:
                 line = token.map[0] + 1
             if token.type == "html_block":
                 self._check_html(token.content, line)
-            if token.type == "figure":
-                self._image(token.children[0], line)
             for child in token.children or []:
                 if child.type == "html_inline":
                     self._check_html(child.content, line)
@@ -194,16 +214,18 @@ class _ChapterContext:
                     self._image(child, line)
                 elif child.type == "link_open":
                     child.attrSet("href", self._link(child.attrGet("href") or "", line))
-                elif child.type == "text" and (match := UNDEFINED_NOTE.search(child.content)):
-                    raise ManuscriptError(self.path, f"footnote [^{match.group(1)}] has no definition", line)
+                elif child.type == "text":
+                    for match in UNDEFINED_NOTE.finditer(child.content):
+                        self.findings.error(self.path, f"footnote [^{match.group(1)}] has no definition", line)
 
     def _check_html(self, html: str, line: int) -> None:
+        lowered = html.lower()
         if match := FORBIDDEN_TAG.search(html):
-            raise ManuscriptError(self.path, f"raw HTML <{match.group(1).lower()}> is not allowed", line)
-        if EVENT_HANDLER.search(html) or "javascript:" in html.lower():
-            raise ManuscriptError(self.path, "raw HTML with scripts (on… attributes, javascript: URLs) is not allowed", line)
-        if "url(" in html.lower():
-            raise ManuscriptError(self.path, "raw HTML may not load resources with url(…)", line)
+            self.findings.error(self.path, f"raw HTML <{match.group(1).lower()}> is not allowed", line)
+        elif EVENT_HANDLER.search(html) or "javascript:" in lowered:
+            self.findings.error(self.path, "raw HTML with scripts (on… attributes, javascript: URLs) is not allowed", line)
+        elif "url(" in lowered:
+            self.findings.error(self.path, "raw HTML may not load resources with url(…)", line)
         for match in RESOURCE_ATTRIBUTE.finditer(html):
             self._asset(match.group(1), line)
 
@@ -211,22 +233,26 @@ class _ChapterContext:
         image.attrSet("src", self._asset(image.attrGet("src") or "", line))
 
     def _asset(self, reference: str, line: int) -> str:
-        """Check that an image reference is a file inside the manuscript; return its manuscript-relative name."""
+        """Check that an image reference is a file inside the manuscript; return its manuscript-relative name.
+
+        Chapter HTML refers to assets by that name, whichever chapter folder they came from.
+        """
         parts = urlsplit(reference)
-        if parts.scheme or parts.netloc or reference.startswith("/"):
-            raise ManuscriptError(self.path, f"image '{reference}' is not a file inside the manuscript folder (remote and absolute references are refused)", line)
-        target = (self.path.parent / unquote(parts.path))
-        if not _inside(target, self.manuscript):
-            raise ManuscriptError(self.path, f"image '{reference}' lies outside the manuscript folder", line)
-        if not target.is_file():
-            raise ManuscriptError(self.path, f"image '{reference}' not found", line)
+        target = self.path.parent / unquote(parts.path)
         media_type = IMAGE_TYPES.get(target.suffix.lower())
-        if media_type is None:
-            raise ManuscriptError(self.path, f"image '{reference}' is not SVG, PNG, JPEG, GIF or WebP", line)
-        name = target.resolve().relative_to(self.manuscript).as_posix()
-        self.assets[name] = Asset(name, target.resolve(), media_type)
-        # Chapter HTML refers to assets by their manuscript-relative name.
-        return name
+        if parts.scheme or parts.netloc or reference.startswith("/"):
+            self.findings.error(self.path, f"image '{reference}' is not a file in the manuscript folder (remote and absolute references are refused)", line)
+        elif not _inside(target, self.manuscript):
+            self.findings.error(self.path, f"image '{reference}' lies outside the manuscript folder", line)
+        elif not target.is_file():
+            self.findings.error(self.path, f"image '{reference}' not found", line)
+        elif media_type is None:
+            self.findings.error(self.path, f"image '{reference}' is not SVG, PNG, JPEG, GIF or WebP", line)
+        else:
+            name = target.resolve().relative_to(self.manuscript.resolve()).as_posix()
+            self.assets[name] = Asset(name, target.resolve(), media_type)
+            return name
+        return reference
 
     def _link(self, href: str, line: int) -> str:
         parts = urlsplit(href)
@@ -234,16 +260,18 @@ class _ChapterContext:
             return href  # External links are kept as they are.
         if not parts.path:
             if parts.fragment not in self.ids_by_source[self.source]:
-                raise ManuscriptError(self.path, f"link '{href}': no heading with id '{parts.fragment}' in this chapter", line)
+                self.findings.error(self.path, f"link '{href}': no heading with id '{parts.fragment}' in this chapter", line)
             return href
-        target = PurePosixPath((self.source.parent / unquote(parts.path)).as_posix())
-        target = PurePosixPath(*_normalise(target.parts))
+        target = PurePosixPath(*_normalise(PurePosixPath((self.source.parent / unquote(parts.path)).as_posix()).parts))
+        if target in self.unreadable:
+            return href
         if target not in self.ids_by_source:
-            raise ManuscriptError(self.path, f"link '{href}': '{parts.path}' is not a chapter of this book", line)
+            self.findings.error(self.path, f"link '{href}': '{parts.path}' is not a chapter of this book", line)
+            return href
         if not parts.fragment:
             return f"#{self.chapter_ids[target]}"
         if parts.fragment not in self.ids_by_source[target]:
-            raise ManuscriptError(self.path, f"link '{href}': no heading with id '{parts.fragment}' in {target}", line)
+            self.findings.error(self.path, f"link '{href}': no heading with id '{parts.fragment}' in {target}", line)
         return f"#{parts.fragment}"
 
 
@@ -258,9 +286,8 @@ def _normalise(parts: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _render_chapter(parser, tokens: list[Token], env: dict, path: Path, source: PurePosixPath, first_note: int) -> tuple[Chapter, int]:
+def _render_chapter(parser, tokens: list[Token], env: dict, source: PurePosixPath, heading: tuple[str, str], first_note: int) -> tuple[Chapter, int]:
     """Render body and notes separately; footnote numbers run on through the book."""
-    chapter_id, title = _chapter_title(path, tokens)
     footnotes = env.get("footnotes", {}).get("list", {})
     numbers = {local_id: first_note + 1 + offset for offset, local_id in enumerate(sorted(footnotes))}
     body: list[Token] = []
@@ -293,7 +320,7 @@ def _render_chapter(parser, tokens: list[Token], env: dict, path: Path, source: 
         if token.type == "heading_open" and token.tag == "h2"
     )
     anchors = frozenset(_ids(tokens)) | {note.id for note in notes} | set(re.findall(r'id="(noteref-[\w-]+)"', html))
-    return Chapter(source, chapter_id, title, html, sections, tuple(notes), anchors), first_note + len(numbers)
+    return Chapter(source, heading[0], heading[1], html, sections, tuple(notes), anchors), first_note + len(numbers)
 
 
 def _noteref(number: int, sub_id: int) -> str:
@@ -301,6 +328,9 @@ def _noteref(number: int, sub_id: int) -> str:
     return NOTEREF_HTML.format(note_id=f"note-{number}", ref_id=ref_id, number=number)
 
 
-def _unused_notes(env: dict, path: Path) -> list[Finding]:
-    refs = env.get("footnotes", {}).get("refs", {})
-    return [Finding(path, f"footnote [^{label[1:]}] is defined but never used", level="warning") for label, used in refs.items() if used == -1]
+def _check_notes(env: dict, text: str, path: Path, findings: Findings) -> None:
+    for label, used in env.get("footnotes", {}).get("refs", {}).items():
+        if used == -1:
+            definition = re.search(rf"^\[\^{re.escape(label[1:])}\]:", text, re.M)
+            line = text[: definition.start()].count("\n") + 1 if definition else None
+            findings.warning(path, f"footnote [^{label[1:]}] is defined but never used", line)

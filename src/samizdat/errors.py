@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -24,8 +24,41 @@ class Finding:
 
 
 class ManuscriptError(Exception):
-    """The manuscript cannot be built; ``str()`` is the one line a user sees."""
+    """The manuscript cannot be built; ``str()`` is one line per error a user sees."""
 
     def __init__(self, path: Path, message: str, line: int | None = None) -> None:
-        self.finding = Finding(path, message, line)
-        super().__init__(str(self.finding))
+        self.findings = (Finding(path, message, line),)
+        super().__init__(str(self.findings[0]))
+
+    @classmethod
+    def from_findings(cls, findings: list[Finding]) -> ManuscriptError:
+        errors = [finding for finding in findings if finding.level == "error"]
+        error = cls(errors[0].path, errors[0].message, errors[0].line)
+        error.findings = tuple(errors)
+        error.args = ("\n".join(str(finding) for finding in errors),)
+        return error
+
+
+@dataclass
+class Findings:
+    """Collects what the checks find, so that one run reports every problem, not just the first."""
+
+    items: list[Finding] = field(default_factory=list)
+
+    def error(self, path: Path, message: str, line: int | None = None) -> None:
+        self.items.append(Finding(path, message, line, "error"))
+
+    def warning(self, path: Path, message: str, line: int | None = None) -> None:
+        self.items.append(Finding(path, message, line, "warning"))
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.items if finding.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.items if finding.level == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ManuscriptError.from_findings(self.items)

@@ -17,6 +17,7 @@ from .output import atomic_output
 
 PRINT_STYLESHEETS = ("cover.css", "print.css")
 VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/x-4")
+PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,22 @@ def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua
 
     fetcher = SandboxedFetcher((book.manuscript, styles, *FONT_DIRECTORIES))
     font_config = FontConfiguration()
+    color_profiles: dict = {}  # Like font_config, shared by the stylesheets and the render.
     generated = font_face_css() + f"\n@page {{ size: {book.metadata.page_size_css}; }}\n"
     if press:
-        generated += "@page { bleed: 3mm; marks: crop; }\n"
-    stylesheets = [CSS(string=generated, font_config=font_config, url_fetcher=fetcher)]
+        profile = styles / PRESS_PROFILE
+        if not profile.is_file():
+            raise ManuscriptError(profile, "not found: a press PDF needs the print shop's CMYK profile (PDF/X output intent)")
+        generated += f'@page {{ bleed: 3mm; marks: crop; }}\n@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
+    stylesheets = [CSS(string=generated, font_config=font_config, color_profiles=color_profiles, url_fetcher=fetcher)]
     for name in PRINT_STYLESHEETS:
         path = styles / name
         if not path.is_file():
             raise ManuscriptError(path, "stylesheet not found")
-        stylesheets.append(CSS(filename=str(path), font_config=font_config, url_fetcher=fetcher))
+        stylesheets.append(CSS(filename=str(path), font_config=font_config, color_profiles=color_profiles, url_fetcher=fetcher))
     html = HTML(string=book_html(book), base_url=book.manuscript.as_uri() + "/", url_fetcher=fetcher)
     try:
-        document = html.render(stylesheets=stylesheets, font_config=font_config)
+        document = html.render(stylesheets=stylesheets, font_config=font_config, color_profiles=color_profiles)
         with atomic_output(target) as temporary:
             document.write_pdf(temporary, font_config=font_config, pdf_variant=variant, pdf_identifier=True)
     except RefusedResource as refused:

@@ -49,9 +49,33 @@ def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf
 
     clock = Stopwatch()
     book = load(manuscript, report)
-    target = dist / f"{book.metadata.slug}.pdf"
+    target = dist / f"{book.metadata.slug}{'-press' if press else ''}.pdf"
     result = render_pdf(book, styles, target, variant=variant, press=press)
     report(f"pdf     {result.pages} pages → {target}  [{clock}]")
+    return target
+
+
+def build_booklet(manuscript: Path, dist: Path, styles: Path, *, sheet: str = "a4", report: Report = to_stderr) -> Path:
+    """The pamphlet PDF, then its pages imposed for saddle stitching."""
+    from .booklet import impose
+
+    pamphlet = build_pdf(manuscript, dist, styles, report=report)
+    clock = Stopwatch()
+    target = pamphlet.with_name(f"{pamphlet.stem}-booklet.pdf")
+    result = impose(pamphlet, target, sheet)
+    report(f"booklet {result.sheets} sheets ({result.pages} pages + {result.blanks} blank) on {sheet.upper()}, scale {result.scale:.3f} → {target}  [{clock}]")
+    return target
+
+
+def build_proof(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr) -> Path:
+    """The pamphlet PDF, then a contact sheet of its pages."""
+    from .proof import contact_sheet
+
+    pamphlet = build_pdf(manuscript, dist, styles, report=report)
+    clock = Stopwatch()
+    target = pamphlet.with_name(f"{pamphlet.stem}-proof.png")
+    result = contact_sheet(pamphlet, target)
+    report(f"proof   {result.pages} thumbnails → {target}  [{clock}]")
     return target
 
 

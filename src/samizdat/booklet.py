@@ -1,0 +1,81 @@
+"""Saddle-stitch imposition: reading-order pages two-up on landscape sheets, still vector.
+
+Print the result double-sided, flipped on the short edge; fold the stack in half and
+staple through the fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .output import atomic_output
+
+MM = 72 / 25.4
+SHEETS = {"a4": (297 * MM, 210 * MM), "letter": (11 * 72, 8.5 * 72)}  # landscape width, height in points
+
+
+@dataclass(frozen=True)
+class BookletResult:
+    path: Path
+    pages: int
+    blanks: int
+    sheets: int
+    scale: float
+
+
+def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
+    """Pairs of 1-based page numbers, (left, right), for each sheet side in printing order.
+
+    ``pages`` must be a multiple of four. For eight: (8, 1), (2, 7), (6, 3), (4, 5).
+    """
+    if pages % 4:
+        raise ValueError(f"{pages} pages: saddle stitching needs a multiple of four")
+    sides = []
+    for sheet in range(pages // 4):
+        outer, inner = pages - 2 * sheet, 2 * sheet + 1
+        sides.append((outer, inner))  # front
+        sides.append((inner + 1, outer - 1))  # back
+    return sides
+
+
+def padded_order(pages: int, has_back_cover: bool) -> list[int | None]:
+    """Reading order padded with blanks (``None``) to a multiple of four.
+
+    Blanks never fall inside the text: they go after the last page of text,
+    before the back cover when the book has one.
+    """
+    blanks = -pages % 4
+    order: list[int | None] = list(range(1, pages + 1))
+    at = pages - 1 if has_back_cover else pages
+    return order[:at] + [None] * blanks + order[at:]
+
+
+def impose(source: Path, target: Path, sheet: str = "a4", has_back_cover: bool = False) -> BookletResult:
+    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+
+    reader = PdfReader(source)
+    order = padded_order(len(reader.pages), has_back_cover)
+    sheet_width, sheet_height = SHEETS[sheet]
+    first = reader.pages[0]
+    page_width, page_height = float(first.mediabox.width), float(first.mediabox.height)
+    scale = min(sheet_width / 2 / page_width, sheet_height / page_height)
+    writer = PdfWriter()
+    for left, right in saddle_stitch_order(len(order)):
+        side = PageObject.create_blank_page(width=sheet_width, height=sheet_height)
+        for half, number in enumerate((left, right)):
+            index = order[number - 1]
+            if index is None:
+                continue
+            page = reader.pages[index - 1]
+            box = page.mediabox
+            # Centre each page in its half of the sheet, so the fold falls on the spine.
+            x = half * sheet_width / 2 + (sheet_width / 2 - page_width * scale) / 2 - float(box.left) * scale
+            y = (sheet_height - page_height * scale) / 2 - float(box.bottom) * scale
+            side.merge_transformed_page(page, Transformation().scale(scale).translate(x, y))
+        writer.add_page(side)
+    writer.add_metadata({key: value for key, value in (reader.metadata or {}).items()})
+    with atomic_output(target) as temporary:
+        with temporary.open("wb") as handle:
+            writer.write(handle)
+    return BookletResult(target, len(reader.pages), len(order) - len(reader.pages), len(order) // 4, scale)

@@ -1,0 +1,171 @@
+"""Print production: the saddle-stitch booklet, the contact-sheet proof and the press PDF."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from collections import deque
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from conftest import book_yaml, run_task
+
+MM = 72 / 25.4
+
+
+def half_texts(pdf: Path, page: int, width: float, height: float) -> tuple[str, str]:
+    """Poppler's text of the left and right halves of one sheet side."""
+    def crop(x: int) -> str:
+        return subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), "-x", str(x), "-y", "0",
+             "-W", str(math.floor(width / 2)), "-H", str(math.ceil(height)), str(pdf), "-"],
+            capture_output=True, text=True, check=True).stdout.strip()
+    return crop(0), crop(math.ceil(width / 2))
+
+
+def source_page_texts(pdf: Path) -> list[str]:
+    count = len(PdfReader(pdf).pages)
+    return [subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True, text=True, check=True).stdout.strip() for n in range(1, count + 1)]
+
+
+@pytest.fixture(scope="session")
+def booklet(tmp_path_factory) -> tuple[Path, Path]:
+    dist = tmp_path_factory.mktemp("booklet")
+    result = run_task("booklet", "--dist", str(dist), "--quiet")
+    assert result.returncode == 0, result.stderr
+    slug = book_yaml()["slug"]
+    return dist / f"{slug}.pdf", dist / f"{slug}-booklet.pdf"
+
+
+def identify(text: str, sources: list[str]) -> int | None:
+    """Which 1-based source page a half-sheet shows (None for a blank)."""
+    if not text:
+        return None
+    matches = [index + 1 for index, source in enumerate(sources) if source and " ".join(source.split()) == " ".join(text.split())]
+    assert len(matches) == 1, text[:80]
+    return matches[0]
+
+
+def expected_sides(pages: int) -> list[tuple[int, int]]:
+    """Saddle stitching, written out from the folding rule: each sheet carries n+1-k beside k."""
+    sides = []
+    for sheet in range(pages // 4):
+        sides += [(pages - 2 * sheet, 2 * sheet + 1), (2 * sheet + 2, pages - 2 * sheet - 1)]
+    return sides
+
+
+def test_booklet_sheets_are_landscape_a4_in_saddle_stitch_order(booklet) -> None:
+    pamphlet, imposed = booklet
+    sources = source_page_texts(pamphlet)
+    reader = PdfReader(imposed)
+    padded = len(sources) + (-len(sources) % 4)
+    assert len(reader.pages) == padded // 2
+    for number, page in enumerate(reader.pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (width, height) == pytest.approx((297 * MM, 210 * MM), abs=0.5)
+        left, right = half_texts(imposed, number, width, height)
+        want_left, want_right = expected_sides(padded)[number - 1]
+        assert identify(left, sources) == (want_left if want_left <= len(sources) else None)
+        assert identify(right, sources) == (want_right if want_right <= len(sources) else None)
+
+
+def test_booklet_pads_with_blanks_at_the_end_never_inside(manuscript_copy: Path, tmp_path: Path) -> None:
+    # A sixth chapter makes the page count no longer a multiple of four.
+    (manuscript_copy / "06-extra.md").write_text("# An Added Page\n\nA short closing note for the padding test.\n")
+    yaml_path = manuscript_copy / "book.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "  - 06-extra.md\n")
+    result = run_task("booklet", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    sources = source_page_texts(tmp_path / "victor-serge.pdf")
+    assert len(sources) % 4 != 0
+    reader = PdfReader(tmp_path / "victor-serge-booklet.pdf")
+    padded = len(sources) + (-len(sources) % 4)
+    shown = {}
+    for number, page in enumerate(reader.pages, start=1):
+        halves = half_texts(tmp_path / "victor-serge-booklet.pdf", number, float(page.mediabox.width), float(page.mediabox.height))
+        for position, text in zip(expected_sides(padded)[number - 1], halves):
+            shown[position] = identify(text, sources)
+    assert [shown[p] for p in range(1, padded + 1)] == list(range(1, len(sources) + 1)) + [None] * (padded - len(sources))
+
+
+def test_booklet_on_letter_scales_to_fit_and_keeps_text(booklet, manuscript_copy: Path, tmp_path: Path) -> None:
+    result = run_task("booklet", "--sheet", "letter", "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    page = PdfReader(tmp_path / "victor-serge-booklet.pdf").pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((11 * 72, 8.5 * 72), abs=0.5)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "victor-serge-booklet.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Victor Serge" in text and "Left Opposition" in text
+
+
+def test_booklet_stays_vector(booklet) -> None:
+    _, imposed = booklet
+    with pikepdf.open(imposed) as pdf:
+        for page in pdf.pages:
+            images = list(page.get_images())
+            assert images == []  # nothing was rasterised
+    fonts = subprocess.run(["pdffonts", str(imposed)], capture_output=True, text=True, check=True).stdout
+    assert "Source-Serif-Pro" in fonts
+
+
+def test_press_pdf_has_3mm_bleed_and_is_pdf_x4(tmp_path: Path) -> None:
+    result = run_task("pdf", "--press", "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    press = tmp_path / f"{book_yaml()['slug']}-press.pdf"
+    with pikepdf.open(press) as pdf:
+        for page in pdf.pages:
+            media = [float(v) for v in page.MediaBox]
+            trim = [float(v) for v in page.TrimBox]
+            bleed = [float(v) for v in page.BleedBox]
+            assert trim[2] - trim[0] == pytest.approx(148 * MM, abs=0.5)
+            assert trim[0] - media[0] == pytest.approx(3 * MM, abs=0.05)
+            assert media[2] - trim[2] == pytest.approx(3 * MM, abs=0.05)
+            assert trim[1] - media[1] == pytest.approx(3 * MM, abs=0.05)
+            assert media[3] - trim[3] == pytest.approx(3 * MM, abs=0.05)
+            assert bleed[0] <= trim[0] and bleed[2] >= trim[2]
+        xmp = pdf.Root.Metadata.read_bytes()
+        assert b"PDF/X-4" in xmp
+        assert "/OutputIntents" in pdf.Root
+
+
+def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:
+    result = run_task("pdf", "--variant", "pdf/a-3b", "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(tmp_path / f"{book_yaml()['slug']}.pdf") as pdf:
+        xmp = pdf.Root.Metadata.read_bytes()
+        assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
+
+
+def count_cells(image: Image.Image, background: tuple[int, int, int]) -> int:
+    """Connected regions that are not the background colour, on a downscaled copy."""
+    small = image.convert("RGB").resize((image.width // 6, image.height // 6), Image.NEAREST)
+    width, height = small.size
+    pixels = small.load()
+    seen = [[False] * height for _ in range(width)]
+    cells = 0
+    for x in range(width):
+        for y in range(height):
+            if seen[x][y] or pixels[x, y] == background:
+                continue
+            cells += 1
+            queue = deque([(x, y)])
+            seen[x][y] = True
+            while queue:
+                cx, cy = queue.popleft()
+                for nx, ny in ((cx + 1, cy), (cx - 1, cy), (cx, cy + 1), (cx, cy - 1)):
+                    if 0 <= nx < width and 0 <= ny < height and not seen[nx][ny] and pixels[nx, ny] != background:
+                        seen[nx][ny] = True
+                        queue.append((nx, ny))
+    return cells
+
+
+def test_proof_has_one_cell_per_page(tmp_path: Path) -> None:
+    result = run_task("proof", "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    slug = book_yaml()["slug"]
+    image = Image.open(tmp_path / f"{slug}-proof.png")
+    background = image.convert("RGB").getpixel((0, 0))
+    assert count_cells(image, background) == len(PdfReader(tmp_path / f"{slug}.pdf").pages)
