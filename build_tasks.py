@@ -5,6 +5,7 @@ Run ``invoke --list`` for the tasks and ``invoke --help TASK`` for a task's opti
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -26,15 +27,33 @@ COMMON_HELP = {
 
 
 def _run(build: Callable[[], T]) -> T:
-    """Turn a manuscript problem into one line on stderr and exit status 1, with no traceback."""
+    """Turn a manuscript problem into one line per error on stderr and exit status 1, with no traceback.
+
+    A bug in samizdat itself still shows its traceback. SIGTERM is turned into an
+    interruption so that half-written temporary files are cleaned up on the way out.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return build()
     except ManuscriptError as error:
         raise Exit(f"{error}", code=1) from None
+    except KeyboardInterrupt:
+        raise Exit("interrupted: the previous outputs in dist/ are untouched", code=130) from None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _reporter(quiet: bool) -> pipeline.Report:
     return pipeline.quiet if quiet else pipeline.to_stderr
+
+
+@task(help={"manuscript": COMMON_HELP["manuscript"]})
+def check(c, manuscript="manuscript"):
+    """Check the manuscript without building: one line per finding; exit 1 on any error."""
+    for line in _run(lambda: pipeline.check(Path(manuscript))):
+        print(line)
 
 
 @task(help={**COMMON_HELP,
@@ -68,4 +87,17 @@ def proof(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False)
     _run(lambda: pipeline.build_proof(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
-ns = Collection(pdf, epub, booklet, proof)
+@task(help={**COMMON_HELP, "formats": "Comma-separated outputs to rebuild: pdf, epub (default: pdf,epub)."})
+def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats="pdf,epub", quiet=False):
+    """Rebuild on every save, printing what changed, how long it took and any findings."""
+    chosen = [name.strip() for name in formats.split(",") if name.strip()]
+    unknown = set(chosen) - set(pipeline.BUILDERS)
+    if unknown or not chosen:
+        raise Exit(f"--formats takes {', '.join(pipeline.BUILDERS)}, not {formats!r}", code=2)
+    try:
+        pipeline.watch(Path(manuscript), Path(dist), Path(styles), chosen, report=_reporter(quiet))
+    except KeyboardInterrupt:
+        raise Exit("watch   stopped", code=0) from None
+
+
+ns = Collection(check, pdf, epub, booklet, proof, watch)

@@ -26,7 +26,7 @@ UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 FORBIDDEN_TAG = re.compile(r"<\s*(script|iframe|object|embed|link|meta|base|form|style)\b", re.I)
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
 RESOURCE_ATTRIBUTE = re.compile(r"""\b(?:src|srcset|poster|data|xlink:href)\s*=\s*["']?([^"'\s>]+)""", re.I)
-SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 @dataclass(frozen=True)
@@ -256,8 +256,11 @@ class _ChapterContext:
 
     def _link(self, href: str, line: int) -> str:
         parts = urlsplit(href)
-        if parts.scheme or parts.netloc:
+        if parts.scheme.lower() in EXTERNAL_SCHEMES and (parts.netloc or parts.scheme.lower() in {"mailto", "tel"}):
             return href  # External links are kept as they are.
+        if parts.scheme or parts.netloc:
+            self.findings.error(self.path, f"link '{href}': only http, https, mailto and tel links may leave the book", line)
+            return "#"
         if not parts.path:
             if parts.fragment not in self.ids_by_source[self.source]:
                 self.findings.error(self.path, f"link '{href}': no heading with id '{parts.fragment}' in this chapter", line)

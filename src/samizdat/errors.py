@@ -19,7 +19,10 @@ class Finding:
     level: Level = "error"
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        path = self.path
+        if path.is_absolute() and path.is_relative_to(Path.cwd()):
+            path = path.relative_to(Path.cwd())  # Short paths, as an editor's terminal shows them.
+        where = f"{path}:{self.line}" if self.line else str(path)
         return f"{where}: {self.level}: {self.message}"
 
 
@@ -32,10 +35,11 @@ class ManuscriptError(Exception):
 
     @classmethod
     def from_findings(cls, findings: list[Finding]) -> ManuscriptError:
-        errors = [finding for finding in findings if finding.level == "error"]
-        error = cls(errors[0].path, errors[0].message, errors[0].line)
-        error.findings = tuple(errors)
-        error.args = ("\n".join(str(finding) for finding in errors),)
+        """One error for a whole check: every finding, warnings included, one line each."""
+        first = next(finding for finding in findings if finding.level == "error")
+        error = cls(first.path, first.message, first.line)
+        error.findings = tuple(findings)
+        error.args = ("\n".join(str(finding) for finding in findings),)
         return error
 
 

@@ -25,6 +25,9 @@ NOTEREF = re.compile(r'<a class="noteref" role="doc-noteref" href="#(?P<note_id>
 def create_parser() -> MarkdownIt:
     """CommonMark, tables, strikethrough, footnotes, smart punctuation, raw inline HTML."""
     md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    # Every URL reaches our own checks (book.py), which refuse unsafe ones with a message,
+    # instead of markdown-it silently leaving them as literal text.
+    md.validateLink = lambda url: True
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.core.ruler.push("heading_ids", _heading_ids)

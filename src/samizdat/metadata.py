@@ -72,15 +72,20 @@ def load_metadata(manuscript: Path, findings: Findings) -> Metadata:
         data = {}
     if not isinstance(data, dict):
         raise ManuscriptError(path, "must be a mapping of keys to values (title: ..., author: ...)")
-    return _metadata_from(data, _key_lines(node), path, findings)
+    return _metadata_from(data, _key_lines(node, path, findings), path, findings)
 
 
-def _key_lines(node: yaml.Node | None) -> dict[str, int]:
-    """1-based line of each top-level key, and of each item under ``chapters`` as ``chapters:NAME``."""
+def _key_lines(node: yaml.Node | None, path: Path, findings: Findings) -> dict[str, int]:
+    """1-based line of each top-level key, and of each item under ``chapters`` as ``chapters:NAME``.
+
+    A key given twice is reported: YAML would silently keep only the last one.
+    """
     lines: dict[str, int] = {}
     if not isinstance(node, yaml.MappingNode):
         return lines
     for key, value in node.value:
+        if str(key.value) in lines:
+            findings.warning(path, f"key '{key.value}' is given twice; only the last one counts", key.start_mark.line + 1)
         lines[str(key.value)] = key.start_mark.line + 1
         if key.value == "chapters" and isinstance(value, yaml.SequenceNode):
             for item in value.value:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -81,8 +83,9 @@ def _chapter(chapter: Chapter, book: Book) -> str:
     return f'<section class="chapter" role="doc-chapter" aria-labelledby="{chapter.id}">\n{marker}\n{html}</section>'
 
 
-def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua-1", press: bool = False) -> PdfResult:
-    """Lay out the book and write it to ``target`` atomically."""
+def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua-1", press: bool = False,
+               report: Callable[[str], None] = lambda _: None) -> PdfResult:
+    """Lay out the book and write it to ``target`` atomically, reporting each stage."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -105,9 +108,13 @@ def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua
         stylesheets.append(CSS(filename=str(path), font_config=font_config, color_profiles=color_profiles, url_fetcher=fetcher))
     html = HTML(string=book_html(book), base_url=book.manuscript.as_uri() + "/", url_fetcher=fetcher)
     try:
+        started = time.perf_counter()
         document = html.render(stylesheets=stylesheets, font_config=font_config, color_profiles=color_profiles)
+        report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
+        started = time.perf_counter()
         with atomic_output(target) as temporary:
             document.write_pdf(temporary, font_config=font_config, pdf_variant=variant, pdf_identifier=True)
+        report(f"write   {variant}  [{time.perf_counter() - started:.2f}s]")
     except RefusedResource as refused:
         raise ManuscriptError(book.manuscript, str(refused)) from None
     return PdfResult(target, len(document.pages))

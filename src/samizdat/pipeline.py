@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .book import Book, load_book
+from .errors import ManuscriptError
 
 Report = Callable[[str], None]
 
@@ -35,7 +36,7 @@ class Stopwatch:
 
 
 def load(manuscript: Path, report: Report) -> Book:
-    """Parse the manuscript; warnings always reach the user, whatever the verbosity."""
+    """Parse and check the manuscript; warnings always reach the user, whatever the verbosity."""
     clock = Stopwatch()
     book = load_book(manuscript)
     for warning in book.warnings:
@@ -44,13 +45,21 @@ def load(manuscript: Path, report: Report) -> Book:
     return book
 
 
+def check(manuscript: Path) -> list[str]:
+    """Every finding about the manuscript, one line each, without building anything.
+
+    Raises :class:`ManuscriptError` (carrying the errors) when there is any error.
+    """
+    return [str(warning) for warning in load_book(manuscript).warnings]
+
+
 def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf/ua-1", press: bool = False, report: Report = to_stderr) -> Path:
     from .pdf import render_pdf
 
     clock = Stopwatch()
     book = load(manuscript, report)
     target = dist / f"{book.metadata.slug}{'-press' if press else ''}.pdf"
-    result = render_pdf(book, styles, target, variant=variant, press=press)
+    result = render_pdf(book, styles, target, variant=variant, press=press, report=report)
     report(f"pdf     {result.pages} pages → {target}  [{clock}]")
     return target
 
@@ -88,3 +97,38 @@ def build_epub(manuscript: Path, dist: Path, styles: Path, *, report: Report = t
     result = render_epub(book, styles, target)
     report(f"epub    {result.documents} documents → {target}  [{clock}]")
     return target
+
+
+BUILDERS = {"pdf": build_pdf, "epub": build_epub}
+
+
+def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, report: Report = to_stderr) -> None:
+    """Build, then rebuild on every save in the manuscript or styles folder until interrupted.
+
+    A manuscript problem is printed and watching goes on; the last good outputs stay in place.
+    """
+    from watchfiles import watch as watch_files
+
+    def rebuild() -> None:
+        clock = Stopwatch()
+        try:
+            for name in formats:
+                BUILDERS[name](manuscript, dist, styles, report=report)
+        except ManuscriptError as error:
+            to_stderr(str(error))
+            to_stderr(f"watch   build failed; fix and save to try again  [{clock}]")
+        else:
+            to_stderr(f"watch   rebuilt {', '.join(formats)}  [{clock}]")
+
+    # The watcher starts first (its first, empty, yield says it is running), so that no
+    # save made during the first build, or right after "watching" is printed, is missed.
+    changes_seen = watch_files(manuscript, styles, debounce=300, step=100, rust_timeout=200, yield_on_timeout=True)
+    next(changes_seen)
+    rebuild()
+    to_stderr(f"watch   watching {manuscript} and {styles}; Ctrl-C stops")
+    for changes in changes_seen:
+        if not changes:
+            continue
+        changed = sorted({Path(path).name for _, path in changes})
+        to_stderr(f"watch   changed: {', '.join(changed)}")
+        rebuild()

@@ -1,0 +1,252 @@
+"""Editors' workflow: invoke check, hostile manuscripts, interruptions, concurrency and watch mode."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import INVOKE, ROOT, run_task
+
+FINDING = re.compile(r"^(?P<file>[^:]+):(?:(?P<line>\d+):)? (?P<level>error|warning): (?P<message>.+)$")
+
+
+def findings(output: str) -> list[dict]:
+    lines = [line for line in output.strip().splitlines() if line]
+    parsed = [FINDING.match(line) for line in lines]
+    assert all(parsed), output
+    return [match.groupdict() for match in parsed]
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_check_is_clean_on_the_manuscript() -> None:
+    result = run_task("check")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "" and result.stderr.strip() == ""
+
+
+def test_check_reports_every_finding_one_line_each(manuscript_copy: Path) -> None:
+    chapter = manuscript_copy / "03-terror-and-degeneration.md"
+    append(chapter, '\nHe said "stop. A [link](nowhere.md), a call[^ghost] and a snowman \u2603.\n\n[^spare]: Never used.\n')
+    append(manuscript_copy / "book.yaml", "identifier: urn:isbn:9780306406150\ncolour: red\n")
+    result = run_task("check", "--manuscript", str(manuscript_copy))
+    assert result.returncode == 1
+    got = findings(result.stdout + result.stderr)
+    messages = {(Path(f["file"]).name, f["level"], f["message"]) for f in got}
+    as_text = "\n".join(f"{name} {level} {message}" for name, level, message in messages)
+    assert re.search(r"03-terror-and-degeneration.md error link 'nowhere.md'", as_text)
+    assert re.search(r"03-terror-and-degeneration.md error footnote \[\^ghost\] has no definition", as_text)
+    assert re.search(r"03-terror-and-degeneration.md warning footnote \[\^spare\] is defined but never used", as_text)
+    assert re.search(r'03-terror-and-degeneration.md warning straight quote "', as_text)
+    assert re.search(r"03-terror-and-degeneration.md warning the book fonts cannot draw '\u2603' \(U\+2603 SNOWMAN\)", as_text)
+    assert re.search(r"book.yaml error identifier 'urn:isbn:9780306406150': the ISBN check digit should be 7, not 0", as_text)
+    assert re.search(r"book.yaml warning unknown key 'colour'", as_text)
+    line_of_call = next(f for f in got if "ghost" in f["message"])["line"]
+    assert chapter.read_text().splitlines()[int(line_of_call) - 1].count("[^ghost]") == 1
+
+
+def test_check_exits_0_when_there_are_only_warnings(manuscript_copy: Path) -> None:
+    append(manuscript_copy / "03-terror-and-degeneration.md", '\nAn unbalanced "quotation.\n')
+    result = run_task("check", "--manuscript", str(manuscript_copy))
+    assert result.returncode == 0
+    assert [f["level"] for f in findings(result.stdout)] == ["warning"]
+
+
+@pytest.mark.parametrize("breakage, fragment", [
+    ("language: english!!", "BCP 47"),
+    ("date: 24/11/2026", "'date' must be a date"),
+    ("page_size: A4", "'page_size' must be one of"),
+])
+def test_check_rejects_bad_metadata_values(manuscript_copy: Path, breakage: str, fragment: str) -> None:
+    yaml_path = manuscript_copy / "book.yaml"
+    key = breakage.split(":")[0]
+    lines = [line for line in yaml_path.read_text().splitlines() if not line.startswith(f"{key}:")]
+    yaml_path.write_text("\n".join(lines + [breakage]) + "\n")
+    result = run_task("check", "--manuscript", str(manuscript_copy))
+    assert result.returncode == 1
+    [finding] = findings(result.stderr)
+    assert finding["file"].endswith("book.yaml") and fragment in finding["message"] and finding["line"]
+
+
+def test_duplicate_heading_ids_and_empty_chapters(manuscript_copy: Path) -> None:
+    append(manuscript_copy / "05-the-chronicler.md", "\n## Again {#beginnings}\n\nText.\n")
+    (manuscript_copy / "06-empty.md").write_text("\n\n")
+    append(manuscript_copy / "book.yaml", "  - 06-empty.md\n")
+    result = run_task("check", "--manuscript", str(manuscript_copy))
+    messages = [f["message"] for f in findings(result.stderr)]
+    assert "heading id '#beginnings' is used twice in the book" in messages
+    assert "chapter is empty" in messages
+
+
+class CountingHandler(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        CountingHandler.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture()
+def local_server():
+    CountingHandler.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("markdown", [
+    "![A remote picture]({url}/picture.svg)",
+    '<img src="{url}/inline.svg" alt="x">',
+    "![A file URL](file:///etc/hostname)",
+])
+def test_remote_and_file_urls_in_the_manuscript_are_refused_without_a_request(manuscript_copy: Path, tmp_path: Path, local_server: str, markdown: str) -> None:
+    chapter = manuscript_copy / "03-terror-and-degeneration.md"
+    append(chapter, "\n" + markdown.format(url=local_server) + "\n")
+    for task in ("pdf", "epub"):
+        result = run_task(task, "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
+        assert result.returncode == 1
+        [finding] = findings(result.stderr)
+        assert finding["file"].endswith("03-terror-and-degeneration.md") and finding["line"]
+    assert CountingHandler.requests == []
+    assert not (tmp_path / "victor-serge.pdf").exists()
+
+
+def test_remote_resources_in_stylesheets_are_refused_without_a_request(tmp_path: Path, local_server: str) -> None:
+    styles = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", styles)
+    append(styles / "print.css", f'\n.chapter h1 {{ background: url("{local_server}/paper.png"); }}\n')
+    result = run_task("pdf", "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and f"{local_server}/paper.png" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert CountingHandler.requests == []
+
+
+def test_stylesheets_cannot_read_files_outside_their_folders(tmp_path: Path) -> None:
+    styles = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", styles)
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red; }")
+    css = styles / "print.css"
+    css.write_text(f'@import url("{secret.as_uri()}");\n' + css.read_text())
+    result = run_task("pdf", "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
+    assert result.returncode == 1 and "secret.css" in result.stderr and "refused" in result.stderr
+
+
+def test_symlinks_out_of_the_manuscript_are_refused(manuscript_copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text("# Outside\n\nSecret words.\n")
+    (manuscript_copy / "04-opposition-and-exile.md").unlink()
+    (manuscript_copy / "04-opposition-and-exile.md").symlink_to(outside)
+    picture = tmp_path / "picture.svg"
+    picture.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (manuscript_copy / "images" / "timeline.svg").unlink()
+    (manuscript_copy / "images" / "timeline.svg").symlink_to(picture)
+    result = run_task("check", "--manuscript", str(manuscript_copy))
+    assert result.returncode == 1
+    messages = [f["message"] for f in findings(result.stderr)]
+    assert "chapter '04-opposition-and-exile.md' lies outside the manuscript folder" in messages
+    assert "image 'images/timeline.svg' lies outside the manuscript folder" in messages
+
+
+def test_progress_reports_stages_and_quiet_silences_it(tmp_path: Path) -> None:
+    loud = run_task("pdf", "--dist", str(tmp_path))
+    stages = [line.split()[0] for line in loud.stderr.splitlines()]
+    assert stages == ["parse", "layout", "write", "pdf"]
+    assert re.search(r"layout\s+\d+ pages\s+\[\d+\.\d+s\]", loud.stderr)
+    quiet = run_task("pdf", "--dist", str(tmp_path), "--quiet")
+    assert quiet.stderr == ""
+
+
+def test_an_interrupted_build_leaves_the_last_good_output(manuscript_copy: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    assert run_task("pdf", "--manuscript", str(manuscript_copy), "--dist", str(dist), "--quiet").returncode == 0
+    before = (dist / "victor-serge.pdf").read_bytes()
+    yaml_path = manuscript_copy / "book.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("page_size: A5", "page_size: half-letter"))
+    process = subprocess.Popen([*INVOKE, "pdf", "--manuscript", str(manuscript_copy), "--dist", str(dist)],
+                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    assert process.stderr.readline().startswith("parse")  # layout has begun
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert (dist / "victor-serge.pdf").read_bytes() == before
+    assert [p.name for p in dist.iterdir()] == ["victor-serge.pdf"]
+
+
+def test_concurrent_builds_never_leave_a_damaged_file(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    processes = [subprocess.Popen([*INVOKE, task, "--dist", str(dist), "--quiet"], cwd=ROOT, stderr=subprocess.PIPE)
+                 for task in ("pdf", "pdf", "epub", "epub")]
+    assert all(process.wait(timeout=300) == 0 for process in processes)
+    check = subprocess.run(["qpdf", "--check", str(dist / "victor-serge.pdf")], capture_output=True, text=True)
+    assert check.returncode == 0
+    assert sorted(p.name for p in dist.iterdir()) == ["victor-serge.epub", "victor-serge.pdf"]
+
+
+class Lines:
+    """A process's stderr lines, read on a thread so that waiting for one can time out."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=lambda: [self.queue.put(line) for line in process.stderr], daemon=True).start()
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.queue.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if re.search(pattern, line):
+                return
+        pytest.fail(f"never saw {pattern!r}: {''.join(self.seen)}")
+
+
+def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(manuscript_copy: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    process = subprocess.Popen([*INVOKE, "watch", "--formats", "pdf", "--manuscript", str(manuscript_copy), "--dist", str(dist)],
+                               cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines = Lines(process)
+    try:
+        lines.wait_for(r"^watch\s+watching")
+        first = (dist / "victor-serge.pdf").read_bytes()
+        chapter = manuscript_copy / "03-terror-and-degeneration.md"
+        append(chapter, "\nA new closing sentence.\n")
+        lines.wait_for(r"^watch\s+changed: 03-terror-and-degeneration.md")
+        lines.wait_for(r"^watch\s+rebuilt pdf\s+\[\d+\.\d+s\]")
+        after_edit = (dist / "victor-serge.pdf").read_bytes()
+        assert after_edit != first
+        append(chapter, "\nA broken call[^nowhere].\n")
+        lines.wait_for(r"error: footnote \[\^nowhere\] has no definition")
+        lines.wait_for(r"^watch\s+build failed")
+        assert (dist / "victor-serge.pdf").read_bytes() == after_edit
+        chapter.write_text(chapter.read_text().replace("[^nowhere]", ""))
+        lines.wait_for(r"^watch\s+rebuilt pdf")
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
