@@ -35,7 +35,7 @@ def assert_refused(result, *fragments: str) -> None:
 
 BREAKAGES = {
     "malformed yaml": ("book.yaml", lambda m: (m / "book.yaml").write_text("title: [unclosed\n"), ("book.yaml:", "error:")),
-    "missing title": ("book.yaml", lambda m: (m / "book.yaml").write_text((m / "book.yaml").read_text().replace("title:", "tiitle:")), ("book.yaml", "'title' is required")),
+    "missing title": ("book.yaml", lambda m: (m / "book.yaml").write_text("".join(line for line in (m / "book.yaml").read_text().splitlines(True) if not line.startswith("title:"))), ("book.yaml", "'title' is required")),
     "missing chapter": ("book.yaml", lambda m: (m / "03-terror-and-degeneration.md").unlink(), ("book.yaml", "03-terror-and-degeneration.md", "not found")),
     "not utf-8": ("04", lambda m: (m / "04-opposition-and-exile.md").write_bytes("# Exil\n\nCaf\u00e9".encode("latin-1")), ("04-opposition-and-exile.md:3:", "UTF-8")),
     "missing image": ("01", lambda m: (m / "images" / "timeline.svg").unlink(), ("01-beginnings.md:5:", "images/timeline.svg", "not found")),

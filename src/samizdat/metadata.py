@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import uuid
 from collections.abc import Callable
@@ -143,7 +144,9 @@ def _metadata_from(data: dict, lines: dict[str, int], path: Path, findings: Find
     if identifier and (problem := isbn_problem(identifier)):
         error("identifier", problem)
     for key in sorted(set(data) - KNOWN_KEYS, key=str):
-        findings.warning(path, f"unknown key '{key}' is ignored", lines.get(str(key)))
+        close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        findings.warning(path, f"unknown key '{key}' is ignored{hint}", lines.get(str(key)))
     return Metadata(
         title=title,
         subtitle=text("subtitle"),
