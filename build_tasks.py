@@ -73,6 +73,12 @@ def epub(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
     _run(lambda: pipeline.build_epub(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
+@task(help=COMMON_HELP)
+def build(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
+    """Build the PDF and the EPUB at the same time; does nothing when nothing changed."""
+    _run(lambda: pipeline.build_all(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
+
+
 @task(help={**COMMON_HELP, "sheet": "Paper to impose on: a4 (default) or letter; pages are scaled to fit when sizes differ."})
 def booklet(c, manuscript="manuscript", dist="dist", styles="styles", sheet="a4", quiet=False):
     """Build <dist>/<slug>-booklet.pdf: pages imposed two-up for printing, folding and stapling."""
@@ -100,4 +106,4 @@ def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats="pdf
         raise Exit("watch   stopped", code=0) from None
 
 
-ns = Collection(check, pdf, epub, booklet, proof, watch)
+ns = Collection(check, build, pdf, epub, booklet, proof, watch)

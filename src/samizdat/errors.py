@@ -33,6 +33,10 @@ class ManuscriptError(Exception):
         self.findings = (Finding(path, message, line),)
         super().__init__(str(self.findings[0]))
 
+    def __reduce__(self):
+        """Picklable, so that a build in a worker process can report it to the parent."""
+        return _rebuild_error, (self.findings,)
+
     @classmethod
     def from_findings(cls, findings: list[Finding]) -> ManuscriptError:
         """One error for a whole check: every finding, warnings included, one line each."""
@@ -66,3 +70,7 @@ class Findings:
     def raise_if_errors(self) -> None:
         if self.errors:
             raise ManuscriptError.from_findings(self.items)
+
+
+def _rebuild_error(findings: tuple[Finding, ...]) -> ManuscriptError:
+    return ManuscriptError.from_findings(list(findings))

@@ -28,15 +28,14 @@ class PdfResult:
     pages: int
 
 
-def book_html(book: Book) -> str:
-    """The whole book as one HTML document: cover, contents, chapters with inline footnotes."""
+def _head(book: Book) -> str:
+    """``<head>``: WeasyPrint turns these into the PDF's metadata (Title, Author, Subject, Keywords, dates)."""
     meta = book.metadata
     head = [
         '<meta charset="utf-8">',
         f"<title>{escape(meta.title)}</title>",
         *(f'<meta name="author" content="{escape(author)}">' for author in meta.authors),
         '<meta name="generator" content="samizdat">',
-        f'<meta name="dcterms.modified" content="{iso_utc(build_time())}">',
     ]
     if meta.description:
         head.append(f'<meta name="description" content="{escape(meta.description)}">')
@@ -44,11 +43,19 @@ def book_html(book: Book) -> str:
         head.append(f'<meta name="keywords" content="{escape(", ".join(meta.subjects))}">')
     if meta.date:
         head.append(f'<meta name="dcterms.created" content="{escape(meta.date)}">')
-    body = [cover_html(meta), _contents(book), *(_chapter(chapter, book) for chapter in book.chapters)]
+    return "<head>\n" + "\n".join(head) + "\n</head>"
+
+
+def _document(book: Book, body: list[str]) -> str:
     return (
-        f'<!DOCTYPE html>\n<html lang="{escape(meta.language)}">\n<head>\n' + "\n".join(head) + "\n</head>\n"
+        f'<!DOCTYPE html>\n<html lang="{escape(book.metadata.language)}">\n{_head(book)}\n'
         "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
+
+
+def book_html(book: Book) -> str:
+    """The whole book as one HTML document: cover, contents, chapters with inline footnotes."""
+    return _document(book, [cover_html(book.metadata), _contents(book), *(_chapter(chapter, book) for chapter in book.chapters)])
 
 
 def _contents(book: Book) -> str:
@@ -83,38 +90,131 @@ def _chapter(chapter: Chapter, book: Book) -> str:
     return f'<section class="chapter" role="doc-chapter" aria-labelledby="{chapter.id}">\n{marker}\n{html}</section>'
 
 
-def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua-1", press: bool = False,
-               report: Callable[[str], None] = lambda _: None) -> PdfResult:
-    """Lay out the book and write it to ``target`` atomically, reporting each stage."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
+class Typesetter:
+    """WeasyPrint with the book fonts, the styles folder and the sandbox, set up once.
 
-    from .sandbox import RefusedResource, SandboxedFetcher
+    ``layout`` sets the book as one document. ``layout_by_chapter`` sets each chapter
+    as a document of its own, starting at the right page number, side and footnote
+    number, and keeps those layouts: laying the book out again after an edit redoes
+    only the chapters whose text, first page or first note number changed. The
+    contents page is then set with hidden stub pages that carry each chapter's page
+    number, so ``target-counter()`` in the stylesheet works as in a whole layout.
+    """
 
-    fetcher = SandboxedFetcher((book.manuscript, styles, *FONT_DIRECTORIES))
-    font_config = FontConfiguration()
-    color_profiles: dict = {}  # Like font_config, shared by the stylesheets and the render.
-    generated = font_face_css() + f"\n@page {{ size: {book.metadata.page_size_css}; }}\n"
-    if press:
-        profile = styles / PRESS_PROFILE
-        if not profile.is_file():
-            raise ManuscriptError(profile, "not found: a press PDF needs the print shop's CMYK profile (PDF/X output intent)")
-        generated += f'@page {{ bleed: 3mm; marks: crop; }}\n@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
-    stylesheets = [CSS(string=generated, font_config=font_config, color_profiles=color_profiles, url_fetcher=fetcher)]
-    for name in PRINT_STYLESHEETS:
-        path = styles / name
-        if not path.is_file():
-            raise ManuscriptError(path, "stylesheet not found")
-        stylesheets.append(CSS(filename=str(path), font_config=font_config, color_profiles=color_profiles, url_fetcher=fetcher))
-    html = HTML(string=book_html(book), base_url=book.manuscript.as_uri() + "/", url_fetcher=fetcher)
-    try:
-        started = time.perf_counter()
-        document = html.render(stylesheets=stylesheets, font_config=font_config, color_profiles=color_profiles)
-        report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
-        started = time.perf_counter()
+    def __init__(self, book: Book, styles: Path, press: bool = False) -> None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        from .sandbox import SandboxedFetcher
+
+        self.manuscript = book.manuscript
+        self.fetcher = SandboxedFetcher((book.manuscript, styles, *FONT_DIRECTORIES))
+        self.font_config = FontConfiguration()
+        self.color_profiles: dict = {}  # Like font_config, shared by the stylesheets and the render.
+        self.page_size = book.metadata.page_size_css
+        generated = font_face_css() + f"\n@page {{ size: {self.page_size}; }}\n"
+        if press:
+            profile = styles / PRESS_PROFILE
+            if not profile.is_file():
+                raise ManuscriptError(profile, "not found: a press PDF needs the print shop's CMYK profile (PDF/X output intent)")
+            generated += (
+                "@page { bleed: 3mm; marks: crop; }\n"
+                f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
+            )
+        self.stylesheets = [self._css(generated)]
+        for name in PRINT_STYLESHEETS:
+            path = styles / name
+            if not path.is_file():
+                raise ManuscriptError(path, "stylesheet not found")
+            self.stylesheets.append(self._refusing(lambda: CSS(filename=str(path), font_config=self.font_config,
+                                                               color_profiles=self.color_profiles, url_fetcher=self.fetcher)))
+        self.cache: dict[tuple[str, str], object] = {}  # (HTML, extra CSS) → laid-out document
+
+    def _css(self, text: str):
+        from weasyprint import CSS
+
+        return CSS(string=text, font_config=self.font_config, color_profiles=self.color_profiles, url_fetcher=self.fetcher)
+
+    def _refusing(self, step):
+        from .sandbox import RefusedResource
+
+        try:
+            return step()
+        except RefusedResource as refused:
+            raise ManuscriptError(self.manuscript, str(refused)) from None
+
+    def _render(self, html: str, extra_css: str = ""):
+        from weasyprint import HTML
+
+        document = HTML(string=html, base_url=self.manuscript.as_uri() + "/", url_fetcher=self.fetcher)
+        stylesheets = self.stylesheets + ([self._css(extra_css)] if extra_css else [])
+        return self._refusing(lambda: document.render(stylesheets=stylesheets, font_config=self.font_config, color_profiles=self.color_profiles))
+
+    def layout(self, book: Book):
+        return self._stamped(self._render(book_html(book)))
+
+    @staticmethod
+    def _stamped(document):
+        """Set the PDF's ModDate here, not in the HTML, so that cached layouts stay valid."""
+        document.metadata.modified = iso_utc(build_time())
+        return document
+
+    def layout_by_chapter(self, book: Book):
+        """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
+        front_pages = len(self._cached(_document(book, [cover_html(book.metadata), _contents(book)])).pages)
+        pages, starts, first_note = [], {}, 1
+        next_page = front_pages + 1
+        for chapter in book.chapters:
+            document = self._chapter_document(book, chapter, next_page, first_note)
+            chapter_pages = document.pages[1:] if next_page % 2 == 0 else document.pages  # Drop the side blank.
+            starts[chapter.id] = next_page
+            pages.extend(chapter_pages)
+            next_page += len(chapter_pages)
+            first_note += len(chapter.notes)
+        front = self._front(book, starts)
+        return self._stamped(front.copy(front.pages[:front_pages] + pages))
+
+    def _cached(self, html: str, extra_css: str = ""):
+        if (html, extra_css) not in self.cache:
+            self.cache[html, extra_css] = self._render(html, extra_css)
+        return self.cache[html, extra_css]
+
+    def _front(self, book: Book, starts: dict[str, int]):
+        """Cover and contents, then one small, empty stub page per chapter, numbered as that chapter's first page."""
+        stubs = "".join(
+            f'<section class="chapter-stub" style="page: stub-{index}"><span id="{chapter.id}"></span></section>'
+            for index, chapter in enumerate(book.chapters)
+        )
+        blank_margins = " ".join(f"@{box} {{ content: none; }}" for box in ("top-left", "top-right", "bottom-left", "bottom-right"))
+        numbering = "".join(
+            f"@page stub-{index} {{ size: 20mm; margin: 0; counter-reset: page {starts[chapter.id]}; {blank_margins} }}\n"
+            for index, chapter in enumerate(book.chapters)
+        )
+        return self._cached(_document(book, [cover_html(book.metadata), _contents(book), stubs]), numbering)
+
+    def _chapter_document(self, book: Book, chapter: Chapter, first_page: int, first_note: int):
+        left_start = first_page % 2 == 0
+        # A blank first page makes an even-numbered start a left-hand page, as in the whole book.
+        blank = '<div class="side-blank" style="break-after: page"></div>' if left_start else ""
+        numbering = f"@page :first {{ counter-reset: page {first_page - left_start}; }}\nhtml {{ counter-reset: footnote {first_note - 1}; }}\n"
+        return self._cached(_document(book, [blank + _chapter(chapter, book)]), numbering)
+
+    def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
-            document.write_pdf(temporary, font_config=font_config, pdf_variant=variant, pdf_identifier=True)
-        report(f"write   {variant}  [{time.perf_counter() - started:.2f}s]")
-    except RefusedResource as refused:
-        raise ManuscriptError(book.manuscript, str(refused)) from None
+            document.write_pdf(temporary, font_config=self.font_config, pdf_variant=variant, pdf_identifier=True)
+
+
+def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua-1", press: bool = False,
+               report: Callable[[str], None] = lambda _: None, typesetter: Typesetter | None = None) -> PdfResult:
+    """Lay out the book and write it to ``target`` atomically, reporting each stage.
+
+    With a ``typesetter`` kept from an earlier build (watch mode), only what changed is laid out again.
+    """
+    started = time.perf_counter()
+    setter = typesetter or Typesetter(book, styles, press)
+    document = setter.layout_by_chapter(book) if typesetter else setter.layout(book)
+    report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
+    started = time.perf_counter()
+    setter.write(document, target, variant)
+    report(f"write   {variant}  [{time.perf_counter() - started:.2f}s]")
     return PdfResult(target, len(document.pages))

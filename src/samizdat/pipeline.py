@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import __version__
 from .book import Book, load_book
 from .errors import ManuscriptError
+from .output import atomic_output
 
 Report = Callable[[str], None]
 
@@ -53,13 +58,22 @@ def check(manuscript: Path) -> list[str]:
     return [str(warning) for warning in load_book(manuscript).warnings]
 
 
-def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf/ua-1", press: bool = False, report: Report = to_stderr) -> Path:
-    from .pdf import render_pdf
+def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf/ua-1", press: bool = False,
+              report: Report = to_stderr, typesetters: dict | None = None) -> Path:
+    """Build the pamphlet. Given ``typesetters`` (kept by watch mode), lay out only what changed."""
+    from .pdf import Typesetter, render_pdf
 
     clock = Stopwatch()
     book = load(manuscript, report)
     target = dist / f"{book.metadata.slug}{'-press' if press else ''}.pdf"
-    result = render_pdf(book, styles, target, variant=variant, press=press, report=report)
+    typesetter = None
+    if typesetters is not None:
+        key = (book.metadata.page_size, press, _digest(styles))
+        if key not in typesetters:
+            typesetters.clear()  # Styles or page size changed: earlier layouts are stale.
+            typesetters[key] = Typesetter(book, styles, press)
+        typesetter = typesetters[key]
+    result = render_pdf(book, styles, target, variant=variant, press=press, report=report, typesetter=typesetter)
     report(f"pdf     {result.pages} pages → {target}  [{clock}]")
     return target
 
@@ -100,6 +114,64 @@ def build_epub(manuscript: Path, dist: Path, styles: Path, *, report: Report = t
 
 
 BUILDERS = {"pdf": build_pdf, "epub": build_epub}
+STAMP = ".samizdat-build.json"
+
+
+def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr) -> list[Path]:
+    """PDF and EPUB, built at the same time in two processes; nothing at all when nothing changed.
+
+    The up-to-date check reads file bytes and a stamp in ``dist/`` and never imports
+    WeasyPrint, so an unchanged book returns at once.
+    """
+    clock = Stopwatch()
+    stamp_path = dist / STAMP
+    inputs = _inputs_fingerprint(manuscript, styles)
+    if (known := _read_stamp(stamp_path)) and known["inputs"] == inputs and known["outputs"] == _outputs_state(dist, known["outputs"]):
+        report(f"build   up to date: {', '.join(sorted(known['outputs']))}  [{clock}]")
+        return [dist / name for name in sorted(known["outputs"])]
+    load(manuscript, report)  # Check first, once, before starting the workers.
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=len(BUILDERS)) as pool:
+        futures = [pool.submit(builder, manuscript, dist, styles, report=quiet) for builder in BUILDERS.values()]
+        outputs = [future.result() for future in futures]
+    state = _outputs_state(dist, {path.name: None for path in outputs})
+    with atomic_output(stamp_path) as temporary:
+        temporary.write_text(json.dumps({"inputs": inputs, "outputs": state}, indent=1))
+    report(f"build   {', '.join(str(path) for path in outputs)}  [{clock}]")
+    return outputs
+
+
+def _inputs_fingerprint(manuscript: Path, styles: Path) -> str:
+    digest = hashlib.sha256(f"{__version__}|{os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
+    for folder in (manuscript, styles):
+        digest.update(_digest(folder).encode())
+    return digest.hexdigest()
+
+
+def _outputs_state(dist: Path, names: dict) -> dict[str, list[int] | None]:
+    """Size and modification time of each output, so a deleted or replaced output is rebuilt."""
+    state = {}
+    for name in names:
+        path = dist / name
+        state[name] = [path.stat().st_size, path.stat().st_mtime_ns] if path.is_file() else None
+    return state
+
+
+def _read_stamp(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _digest(folder: Path) -> str:
+    """A fingerprint of every file in ``folder``, to notice restyling."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, report: Report = to_stderr) -> None:
@@ -109,11 +181,16 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
     """
     from watchfiles import watch as watch_files
 
+    typesetters: dict = {}  # Chapter layouts kept between rebuilds.
+
     def rebuild() -> None:
         clock = Stopwatch()
         try:
             for name in formats:
-                BUILDERS[name](manuscript, dist, styles, report=report)
+                if name == "pdf":
+                    build_pdf(manuscript, dist, styles, report=report, typesetters=typesetters)
+                else:
+                    BUILDERS[name](manuscript, dist, styles, report=report)
         except ManuscriptError as error:
             to_stderr(str(error))
             to_stderr(f"watch   build failed; fix and save to try again  [{clock}]")
@@ -129,6 +206,6 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
     for changes in changes_seen:
         if not changes:
             continue
-        changed = sorted({Path(path).name for _, path in changes})
+        changed = sorted({Path(path).name for _, path in changes if Path(path).suffix})  # not editors' temp files
         to_stderr(f"watch   changed: {', '.join(changed)}")
         rebuild()

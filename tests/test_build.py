@@ -1,0 +1,128 @@
+"""invoke build, reproducible outputs, and incremental layout checked against a whole layout."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import MANUSCRIPT, ROOT, book_yaml, run_task
+
+EPOCH_ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000"}
+
+
+def test_build_makes_both_outputs_then_does_nothing_until_an_input_changes(manuscript_copy: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    first = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
+    assert first.returncode == 0, first.stderr
+    outputs = {name: (dist / name).stat().st_mtime_ns for name in ("victor-serge.pdf", "victor-serge.epub")}
+    again = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
+    assert again.returncode == 0 and "up to date" in again.stderr
+    assert {name: (dist / name).stat().st_mtime_ns for name in outputs} == outputs
+    # The up-to-date path never imports WeasyPrint.
+    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "invoke", "build", "--manuscript", str(manuscript_copy), "--dist", str(dist)],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert "up to date" in probe.stderr and "weasyprint" not in probe.stderr
+    chapter = manuscript_copy / "03-terror-and-degeneration.md"
+    chapter.write_text(chapter.read_text() + "\nA new last sentence.\n")
+    third = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
+    assert "up to date" not in third.stderr
+    assert all((dist / name).stat().st_mtime_ns != mtime for name, mtime in outputs.items())
+    (dist / "victor-serge.epub").unlink()
+    fourth = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
+    assert "up to date" not in fourth.stderr and (dist / "victor-serge.epub").is_file()
+
+
+def test_pdf_is_byte_identical_across_builds_with_source_date_epoch(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        result = run_task("pdf", "--dist", str(tmp_path / name), "--quiet", env=EPOCH_ENV)
+        assert result.returncode == 0, result.stderr
+    slug = book_yaml()["slug"]
+    assert (tmp_path / "a" / f"{slug}.pdf").read_bytes() == (tmp_path / "b" / f"{slug}.pdf").read_bytes()
+
+
+def pdf_facts(path: Path) -> dict:
+    """What a reader sees and uses: page texts (heads, folios, notes), bookmarks, links."""
+    reader = PdfReader(path)
+    texts = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+
+    def outline(items, depth=0):
+        entries = []
+        for item in items:
+            if isinstance(item, list):
+                entries += outline(item, depth + 1)
+            else:
+                entries.append((depth, item.title, reader.get_destination_page_number(item)))
+        return entries
+
+    named = reader.named_destinations
+    links = []
+    for number, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") == "/Link":
+                target = annotation.get("/Dest") or annotation["/A"].get("/D") or annotation["/A"].get("/URI")
+                if isinstance(target, str) and target in named:
+                    target = reader.get_destination_page_number(named[target])
+                links.append((number, str(target)))
+    return {"pages": len(reader.pages), "texts": texts, "outline": outline(reader.outline), "links": links}
+
+
+@pytest.fixture(scope="module")
+def typeset():
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    book = load_book(MANUSCRIPT)
+    return book, Typesetter(book, ROOT / "styles")
+
+
+def write_whole(book, path: Path) -> None:
+    from samizdat.pdf import Typesetter
+
+    setter = Typesetter(book, ROOT / "styles")
+    setter.write(setter.layout(book), path, "pdf/ua-1")
+
+
+def test_chapter_by_chapter_layout_equals_the_whole_layout(typeset, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    book, setter = typeset
+    setter.write(setter.layout_by_chapter(book), tmp_path / "parts.pdf", "pdf/ua-1")
+    write_whole(book, tmp_path / "whole.pdf")
+    parts, whole = pdf_facts(tmp_path / "parts.pdf"), pdf_facts(tmp_path / "whole.pdf")
+    assert parts == whole
+    assert any(isinstance(target, str) and target.isdigit() for _, target in whole["links"])  # internal links resolved to pages
+
+
+def test_an_edit_that_shifts_pages_relays_later_chapters_and_still_equals_a_whole_layout(typeset, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    book, setter = typeset
+    setter.layout_by_chapter(book)  # the layouts a watch session would hold
+    renders = []
+    original_render = setter._render
+    monkeypatch.setattr(setter, "_render", lambda html, css="": renders.append(html) or original_render(html, css))
+
+    # A small edit in chapter 3 that does not change its length: only chapter 3 is laid out again.
+    chapters = list(book.chapters)
+    chapters[2] = dataclasses.replace(chapters[2], html=chapters[2].html.replace("peasants", "the peasants", 1))
+    small = dataclasses.replace(book, chapters=tuple(chapters))
+    setter.layout_by_chapter(small)
+    assert len(renders) == 1 and "the peasants" in renders[0]
+
+    # A long addition to chapter 2 pushes every later chapter on by a page (and onto the other side).
+    renders.clear()
+    extra = "<p>" + " ".join(["An added sentence that fills the page with words."] * 60) + "</p>"
+    chapters[1] = dataclasses.replace(chapters[1], html=chapters[1].html + extra)
+    edited = dataclasses.replace(book, chapters=tuple(chapters))
+    setter.write(setter.layout_by_chapter(edited), tmp_path / "parts.pdf", "pdf/ua-1")
+    assert len(renders) >= 4  # chapter 2, the shifted chapters after it, and the contents
+    write_whole(edited, tmp_path / "whole.pdf")
+    write_whole(book, tmp_path / "before.pdf")
+    parts, whole = pdf_facts(tmp_path / "parts.pdf"), pdf_facts(tmp_path / "whole.pdf")
+    assert whole["pages"] > len(PdfReader(tmp_path / "before.pdf").pages)
+    assert parts == whole
