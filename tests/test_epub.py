@@ -235,3 +235,17 @@ def test_rebuild_is_byte_identical_and_mimetype_comes_first(built_epub: Path, tm
     first = zipfile.ZipFile(again).infolist()[0]
     assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
     assert again.read_bytes()[30:38] == b"mimetype"
+
+
+def test_cover_image_follows_the_title(manuscript_copy: Path, tmp_path: Path) -> None:
+    def cover_bytes() -> bytes:
+        result = run_task("epub", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
+        assert result.returncode == 0, result.stderr
+        epub = Epub(tmp_path / "victor-serge.epub")
+        return next(epub.read(i.get("href")) for i in epub.manifest.values() if "cover-image" in (i.get("properties") or ""))
+
+    before = cover_bytes()
+    assert cover_bytes() == before  # drawn once, reused
+    yaml_path = manuscript_copy / "book.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace('title: "Victor Serge:', 'title: "Victor Serge Again:'))
+    assert cover_bytes() != before

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from html import escape
 from pathlib import Path
 
 from .metadata import Metadata
+from .output import atomic_output
 
 
 def cover_html(metadata: Metadata) -> str:
@@ -33,6 +35,27 @@ def _names(authors: tuple[str, ...]) -> str:
 
 
 COVER_HEIGHT_PX = 1600
+
+
+def cached_cover_png(metadata: Metadata, styles: Path, cache: Path) -> bytes:
+    """The cover image, drawn again only when the cover's text, stylesheet or size changed.
+
+    Drawing it means starting WeasyPrint, most of an EPUB build's time; the cache in
+    ``cache`` (under ``dist/``) keeps one image, named by a hash of what it depends on.
+    """
+    from . import __version__
+
+    design = (styles / "cover.css").read_bytes() if (styles / "cover.css").is_file() else b""
+    key = hashlib.sha256("|".join((__version__, metadata.page_size_css, str(COVER_HEIGHT_PX), cover_html(metadata))).encode() + design)
+    path = cache / f"cover-{key.hexdigest()[:20]}.png"
+    if path.is_file():
+        return path.read_bytes()
+    png = render_cover_png(metadata, styles)
+    for stale in cache.glob("cover-*.png"):
+        stale.unlink(missing_ok=True)
+    with atomic_output(path) as temporary:
+        temporary.write_bytes(png)
+    return png
 
 
 def render_cover_png(metadata: Metadata, styles: Path) -> bytes:

@@ -18,7 +18,7 @@ from ebooklib import epub
 from lxml import etree, html as lxml_html
 
 from .book import Book, Chapter
-from .cover import cover_html, render_cover_png
+from .cover import cached_cover_png
 from .dates import build_time, iso_utc
 from .markdown import NOTEREF
 from .output import atomic_output
@@ -27,7 +27,7 @@ XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
 STYLESHEET = "styles/epub.css"
 COVER_IMAGE = "images/cover.png"
-EPUB_TYPE = f"{{{OPS}}}type"
+CACHE_FOLDER = ".samizdat-cache"
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def render_epub(book: Book, styles: Path, target: Path) -> EpubResult:
 
     stylesheet = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=(styles / "epub.css").read_bytes())
     epub_book.add_item(stylesheet)
-    epub_book.set_cover(COVER_IMAGE, render_cover_png(meta, styles), create_page=False)
+    epub_book.set_cover(COVER_IMAGE, cached_cover_png(meta, styles, target.parent / CACHE_FOLDER), create_page=False)
     for index, asset in enumerate(book.assets, start=1):
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))
 
