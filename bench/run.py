@@ -93,6 +93,7 @@ def main() -> None:
         ours_epub = median_of(runs, invoke("epub", "--manuscript", str(manuscript), "--dist", str(dist), "--quiet"), ROOT)
         pages = len(PdfReader(dist / f"{slug}.pdf").pages)
         pandoc_pdf = median_of(runs, ["pandoc", *pandoc_inputs(manuscript), "--pdf-engine=weasyprint", "--css", str(ROOT / "styles" / "print.css"), "-o", str(work / "pandoc.pdf")], manuscript)
+        pandoc_pages = len(PdfReader(work / "pandoc.pdf").pages)
         pandoc_epub = median_of(runs, ["pandoc", *pandoc_inputs(manuscript), "-o", str(work / "pandoc.epub")], manuscript)
         stamp = dist / ".samizdat-build.json"
         build = median_of(runs, invoke("build", "--manuscript", str(manuscript), "--dist", str(dist), "--quiet"), ROOT, before=lambda: stamp.unlink(missing_ok=True))
@@ -100,15 +101,17 @@ def main() -> None:
         copy = work / f"edit-{label.replace(' ', '-')}"
         shutil.copytree(manuscript, copy, dirs_exist_ok=True)
         full, inc = incremental(copy, work / "dist-inc")
-        rows.append((label, pages, ours_pdf, pandoc_pdf, ours_epub, pandoc_epub, build, unchanged, full, inc))
+        rows.append((label, pages, pandoc_pages, ours_pdf, pandoc_pdf, ours_epub, pandoc_epub, build, unchanged, full, inc))
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{subprocess.run(['pandoc', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}; medians of {runs} runs.\n")
-    print("| book | pages | PDF: samizdat | PDF: pandoc + WeasyPrint | ratio | pages/s | EPUB: samizdat | EPUB: pandoc | ratio | peak MB (PDF / EPUB) | `invoke build` | vs slower of the two | unchanged `build` | watch rebuild after one edit | vs full build |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, pages, opdf, ppdf, oepub, pepub, build, unchanged, full, inc in rows:
-        print(f"| {label} | {pages} | {opdf[0]:.2f} s | {ppdf[0]:.2f} s | {opdf[0] / ppdf[0]:.2f} | {pages / opdf[0]:.1f} | "
-              f"{oepub[0]:.2f} s | {pepub[0]:.2f} s | {oepub[0] / pepub[0]:.2f} | {opdf[1]:.0f} / {oepub[1]:.0f} | "
-              f"{build[0]:.2f} s | {build[0] / max(opdf[0], oepub[0]):.2f} | {unchanged[0]:.2f} s | {inc:.2f} s | {inc / full:.0%} of {full:.2f} s |")
+    print("| book | PDF: samizdat | PDF: pandoc + WeasyPrint | ratio | pages (samizdat / pandoc) | pages/s (samizdat / pandoc) "
+          "| EPUB: samizdat | EPUB: pandoc | ratio | peak MB (PDF / EPUB) | `invoke build` | ÷ slower of PDF, EPUB "
+          "| unchanged `invoke build` | watch: PDF after one edit | ÷ full build in the same process | ÷ `invoke pdf` |")
+    print("|" + "---|" * 16)
+    for label, pages, ppages, opdf, ppdf, oepub, pepub, build, unchanged, full, inc in rows:
+        print(f"| {label} | {opdf[0]:.2f} s | {ppdf[0]:.2f} s | {opdf[0] / ppdf[0]:.2f} | {pages} / {ppages} | {pages / opdf[0]:.1f} / {ppages / ppdf[0]:.1f} "
+              f"| {oepub[0]:.2f} s | {pepub[0]:.2f} s | {oepub[0] / pepub[0]:.2f} | {opdf[1]:.0f} / {oepub[1]:.0f} "
+              f"| {build[0]:.2f} s | {build[0] / max(opdf[0], oepub[0]):.2f} | {unchanged[0]:.2f} s | {inc:.2f} s | {inc / full:.0%} | {inc / opdf[0]:.0%} |")
     shutil.rmtree(work)
 
 
