@@ -84,6 +84,21 @@ def test_epubcheck_reports_nothing_above_info(built_epub: Path) -> None:
     assert report["publication"]["ePubVersion"].startswith("3")
 
 
+ACE = Path(__file__).parent / "a11y" / "node_modules" / ".bin" / "ace-puppeteer"
+
+
+def test_daisy_ace_finds_no_accessibility_violations(built_epub: Path, tmp_path: Path) -> None:
+    """DAISY Ace in headless Debian Chromium (installed by .ci/run; see README)."""
+    assert ACE.exists(), "DAISY Ace is not installed: npm ci --ignore-scripts --prefix tests/a11y"
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium")}
+    result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(tmp_path), str(built_epub)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    violations = [(subject["earl:testSubject"]["url"], a["earl:test"]["dct:title"]) for subject in report["assertions"] for a in subject.get("assertions", [])]
+    assert violations == []
+    assert report["earl:result"]["earl:outcome"] == "pass"
+
+
 def test_opf_metadata_equals_book_yaml(book: Epub) -> None:
     meta = book_yaml()
     assert book.metadata("dc:title") == [meta["title"]]

@@ -171,7 +171,7 @@ def render_epub(book: Book, styles: Path, target: Path) -> EpubResult:
     epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book)]
     with atomic_output(target) as temporary:
         epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
-        _make_reproducible(temporary, modified.timetuple()[:6])
+        _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
     return EpubResult(target, len(chapters) + 3)
 
 
@@ -214,10 +214,18 @@ def _toc_entry(chapter: Chapter):
     return (section, [epub.Link(f"{chapter_file(chapter)}#{heading.id}", heading.text, f"toc-{heading.id}") for heading in chapter.sections])
 
 
-def _make_reproducible(path: Path, date_time: tuple[int, ...]) -> None:
-    """Rewrite the zip: ``mimetype`` first and stored, other entries sorted, fixed times and permissions."""
+def _make_reproducible(path: Path, date_time: tuple[int, ...], language: str) -> None:
+    """Rewrite the zip: ``mimetype`` first and stored, other entries sorted, fixed times and permissions.
+
+    On the way, the OPF gets the ``xml:lang`` that ebooklib leaves out (accessibility checkers require it).
+    """
     with zipfile.ZipFile(path) as source:
         entries = {info.filename: source.read(info) for info in source.infolist()}
+    for name in entries:
+        if name.endswith(".opf"):
+            package = etree.fromstring(entries[name])
+            package.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+            entries[name] = etree.tostring(package, xml_declaration=True, encoding="utf-8", pretty_print=True)
     date_time = max(date_time, (1980, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(path, "w") as out:
         for name in ["mimetype", *sorted(set(entries) - {"mimetype"})]:
