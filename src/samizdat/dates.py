@@ -9,7 +9,7 @@ import os
 def build_time() -> dt.datetime:
     """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now; UTC, whole seconds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return moment.replace(microsecond=0)
 
 

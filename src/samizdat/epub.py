@@ -19,7 +19,7 @@ from lxml import etree, html as lxml_html
 
 from .book import Book, Chapter
 from .cover import cached_cover_png
-from .dates import build_time, iso_utc
+from .dates import build_time
 from .markdown import NOTEREF
 from .output import atomic_output
 
@@ -93,7 +93,7 @@ def _chapter_body(chapter: Chapter, book: Book) -> str:
 
 def _title_page(book: Book) -> str:
     meta = book.metadata
-    lines = [f'<section epub:type="titlepage" class="titlepage" aria-label="Title page">', f'<h1 class="title">{escape(meta.title)}</h1>']
+    lines = ['<section epub:type="titlepage" class="titlepage" aria-label="Title page">', f'<h1 class="title">{escape(meta.title)}</h1>']
     if meta.subtitle:
         lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
     lines += [f'<p class="author">{escape(author)}</p>' for author in meta.authors]

@@ -1,4 +1,8 @@
-"""The PDF renderer: ``Book`` → one HTML document → WeasyPrint (``styles/print.css``) → PDF."""
+"""The PDF renderer: ``Book`` → HTML → WeasyPrint (``styles/cover.css``, ``styles/print.css``) → PDF.
+
+A build lays the book out as one document; watch mode lays it out chapter by
+chapter and keeps the layouts (see :class:`Typesetter`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from pathlib import Path
 
@@ -111,8 +116,7 @@ class Typesetter:
         self.fetcher = SandboxedFetcher((book.manuscript, styles, *FONT_DIRECTORIES))
         self.font_config = FontConfiguration()
         self.color_profiles: dict = {}  # Like font_config, shared by the stylesheets and the render.
-        self.page_size = book.metadata.page_size_css
-        generated = font_face_css() + f"\n@page {{ size: {self.page_size}; }}\n"
+        generated = font_face_css() + f"\n@page {{ size: {book.metadata.page_size_css}; }}\n"
         if press:
             profile = styles / PRESS_PROFILE
             if not profile.is_file():
@@ -126,8 +130,8 @@ class Typesetter:
             path = styles / name
             if not path.is_file():
                 raise ManuscriptError(path, "stylesheet not found")
-            self.stylesheets.append(self._refusing(lambda: CSS(filename=str(path), font_config=self.font_config,
-                                                               color_profiles=self.color_profiles, url_fetcher=self.fetcher)))
+            self.stylesheets.append(self._refusing(partial(CSS, filename=str(path), font_config=self.font_config,
+                                                           color_profiles=self.color_profiles, url_fetcher=self.fetcher)))
         self.cache: dict[tuple[str, str], object] = {}  # (HTML, extra CSS) → laid-out document
 
     def _css(self, text: str):
@@ -148,7 +152,7 @@ class Typesetter:
 
         document = HTML(string=html, base_url=self.manuscript.as_uri() + "/", url_fetcher=self.fetcher)
         stylesheets = self.stylesheets + ([self._css(extra_css)] if extra_css else [])
-        return self._refusing(lambda: document.render(stylesheets=stylesheets, font_config=self.font_config, color_profiles=self.color_profiles))
+        return self._refusing(partial(document.render, stylesheets=stylesheets, font_config=self.font_config, color_profiles=self.color_profiles))
 
     def layout(self, book: Book):
         return self._stamped(self._render(book_html(book)))
