@@ -264,3 +264,14 @@ def test_cover_image_follows_the_title(manuscript_copy: Path, tmp_path: Path) ->
     yaml_path = manuscript_copy / "book.yaml"
     yaml_path.write_text(yaml_path.read_text().replace('title: "Victor Serge:', 'title: "Victor Serge Again:'))
     assert cover_bytes() != before
+
+
+def test_stylesheet_leaves_the_reader_in_charge(book: Epub) -> None:
+    """Reflowable and reader-friendly: em units only, no page size, no forced fonts or colours on the text."""
+    css_href = next(i.get("href") for i in book.manifest.values() if i.get("media-type") == "text/css")
+    css = re.sub(r"/\*.*?\*/", "", book.read(css_href).decode(), flags=re.S)
+    assert not re.search(r"\d(rem|vw|vh|pt)\b", css)
+    assert not re.search(r"font-size:\s*[\d.]+px", css)
+    assert "@page" not in css and "position: fixed" not in css
+    for rule in re.findall(r"(?:^|\})\s*(html|body)\s*\{([^}]*)\}", css):
+        assert not re.search(r"(^|;|\s)(color|background(-color)?|font-family|font-size)\s*:", rule[1]), rule

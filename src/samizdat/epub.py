@@ -70,7 +70,7 @@ def _chapter_body(chapter: Chapter, book: Book) -> str:
     """The chapter with EPUB 3 note semantics and links pointing at the right files."""
 
     def noteref(match: re.Match) -> str:
-        return f'<a epub:type="noteref" role="doc-noteref" href="#{match["note_id"]}" id="{match["ref_id"]}">{match["number"]}</a>'
+        return f'<a class="noteref" epub:type="noteref" role="doc-noteref" href="#{match["note_id"]}" id="{match["ref_id"]}">{match["number"]}</a>'
 
     def link(match: re.Match) -> str:
         target = match.group(1)
@@ -83,7 +83,7 @@ def _chapter_body(chapter: Chapter, book: Book) -> str:
     body = NOTEREF.sub(noteref, body)
     body = re.sub(r'href="#([^"]+)"', link, body)
     notes = "\n".join(
-        f'<aside id="{note.id}" epub:type="footnote" role="doc-footnote">\n'
+        f'<aside class="footnote" id="{note.id}" epub:type="footnote" role="doc-footnote">\n'
         + as_xhtml(note.html).replace("<p>", f'<p><a href="#noteref-{note.number}" role="doc-backlink">{note.number}.</a> ', 1)
         + "\n</aside>"
         for note in chapter.notes
