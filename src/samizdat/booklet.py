@@ -39,23 +39,20 @@ def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
     return sides
 
 
-def padded_order(pages: int, has_back_cover: bool) -> list[int | None]:
+def padded_order(pages: int) -> list[int | None]:
     """Reading order padded with blanks (``None``) to a multiple of four.
 
-    Blanks never fall inside the text: they go after the last page of text,
-    before the back cover when the book has one.
+    Blanks never fall inside the text: they follow the last page, so the pamphlet's
+    outside back cover is left clean.
     """
-    blanks = -pages % 4
-    order: list[int | None] = list(range(1, pages + 1))
-    at = pages - 1 if has_back_cover else pages
-    return order[:at] + [None] * blanks + order[at:]
+    return [*range(1, pages + 1), *[None] * (-pages % 4)]
 
 
-def impose(source: Path, target: Path, sheet: str = "a4", has_back_cover: bool = False) -> BookletResult:
+def impose(source: Path, target: Path, sheet: str = "a4") -> BookletResult:
     from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
     reader = PdfReader(source)
-    order = padded_order(len(reader.pages), has_back_cover)
+    order = padded_order(len(reader.pages))
     sheet_width, sheet_height = SHEETS[sheet]
     first = reader.pages[0]
     page_width, page_height = float(first.mediabox.width), float(first.mediabox.height)
