@@ -129,6 +129,13 @@ def test_press_pdf_has_3mm_bleed_and_is_pdf_x4(tmp_path: Path) -> None:
         xmp = pdf.Root.Metadata.read_bytes()
         assert b"PDF/X-4" in xmp
         assert "/OutputIntents" in pdf.Root
+        assert "/GTS_PDFX" == str(pdf.Root.OutputIntents[0].S)
+        # Type is set in CMYK (black ink), never as RGB: only the SVG figure keeps its own colours.
+        figure_page = next(i for i, text in enumerate(source_page_texts(press)) if "A life on the move" in text)
+        for number, page in enumerate(pdf.pages):
+            operators = {str(op) for _, op in pikepdf.parse_content_stream(page)}
+            if number != figure_page:
+                assert not operators & {"rg", "RG"}, f"page {number + 1} paints in DeviceRGB"
 
 
 def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from .markdown import NOTEREF
 from .output import atomic_output
 
 PRINT_STYLESHEETS = ("cover.css", "print.css")
+PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK colours.
 VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/x-4")
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 
@@ -126,7 +127,7 @@ class Typesetter:
                 f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
             )
         self.stylesheets = [self._css(generated)]
-        for name in PRINT_STYLESHEETS:
+        for name in PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ()):
             path = styles / name
             if not path.is_file():
                 raise ManuscriptError(path, "stylesheet not found")
