@@ -136,8 +136,9 @@ def test_remote_resources_in_stylesheets_are_refused_without_a_request(tmp_path:
     append(styles / "print.css", f'\n.chapter h1 {{ background: url("{local_server}/paper.png"); }}\n')
     result = run_task("pdf", "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
     assert result.returncode == 1
-    assert len(result.stderr.strip().splitlines()) == 1 and f"{local_server}/paper.png" in result.stderr
-    assert "Traceback" not in result.stderr
+    [finding] = findings(result.stderr)
+    assert finding["file"].endswith("print.css") and finding["line"] and f"{local_server}/paper.png" in finding["message"]
+    assert (styles / "print.css").read_text().splitlines()[int(finding["line"]) - 1].count("paper.png") == 1
     assert CountingHandler.requests == []
 
 
@@ -149,7 +150,9 @@ def test_stylesheets_cannot_read_files_outside_their_folders(tmp_path: Path) -> 
     css = styles / "print.css"
     css.write_text(f'@import url("{secret.as_uri()}");\n' + css.read_text())
     result = run_task("pdf", "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
-    assert result.returncode == 1 and "secret.css" in result.stderr and "refused" in result.stderr
+    assert result.returncode == 1
+    [finding] = findings(result.stderr)
+    assert finding["file"].endswith("print.css") and finding["line"] == "1" and "secret.css" in finding["message"] and "refused" in finding["message"]
 
 
 def test_symlinks_out_of_the_manuscript_are_refused(manuscript_copy: Path, tmp_path: Path) -> None:
@@ -250,3 +253,25 @@ def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(manuscript_cop
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_the_epub_cover_obeys_the_same_sandbox(tmp_path: Path, local_server: str) -> None:
+    styles = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", styles)
+    append(styles / "cover.css", f'\n.cover {{ background: url("{local_server}/texture.png"); }}\n')
+    result = run_task("epub", "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
+    assert result.returncode == 1
+    [finding] = findings(result.stderr)
+    assert finding["file"].endswith("cover.css") and "texture.png" in finding["message"]
+    assert CountingHandler.requests == []
+
+
+@pytest.mark.parametrize("task, missing", [("pdf", "print.css"), ("epub", "epub.css"), ("epub", "cover.css")])
+def test_a_restyled_folder_missing_a_stylesheet_is_named(tmp_path: Path, task: str, missing: str) -> None:
+    styles = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", styles)
+    (styles / missing).unlink()
+    result = run_task(task, "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
+    assert result.returncode == 1
+    [finding] = findings(result.stderr)
+    assert finding["file"].endswith(missing) and "stylesheet not found" in finding["message"]

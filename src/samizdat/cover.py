@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .metadata import Metadata
 from .output import atomic_output
+from .styles import stylesheet
 
 
 def cover_html(metadata: Metadata) -> str:
@@ -45,7 +46,7 @@ def cached_cover_png(metadata: Metadata, styles: Path, cache: Path) -> bytes:
     """
     from . import __version__
 
-    design = (styles / "cover.css").read_bytes() if (styles / "cover.css").is_file() else b""
+    design = stylesheet(styles, "cover.css").read_bytes()
     key = hashlib.sha256("|".join((__version__, metadata.page_size_css, str(COVER_HEIGHT_PX), cover_html(metadata))).encode() + design)
     path = cache / f"cover-{key.hexdigest()[:20]}.png"
     if path.is_file():
@@ -68,16 +69,19 @@ def render_cover_png(metadata: Metadata, styles: Path) -> bytes:
     from weasyprint.text.fonts import FontConfiguration
 
     from .fonts import FONT_DIRECTORIES, font_face_css
-    from .sandbox import SandboxedFetcher
+    from .sandbox import RefusedResource, SandboxedFetcher
 
     fetcher = SandboxedFetcher((styles, *FONT_DIRECTORIES))
     font_config = FontConfiguration()
-    stylesheets = [
-        CSS(string=font_face_css() + f"@page {{ size: {metadata.page_size_css}; }}", font_config=font_config, url_fetcher=fetcher),
-        CSS(filename=str(styles / "cover.css"), font_config=font_config, url_fetcher=fetcher),
-    ]
     html = f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title></head><body style="margin:0">{cover_html(metadata)}</body></html>'
-    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=stylesheets, font_config=font_config)
+    try:
+        stylesheets = [
+            CSS(string=font_face_css() + f"@page {{ size: {metadata.page_size_css}; }}", font_config=font_config, url_fetcher=fetcher),
+            CSS(filename=str(stylesheet(styles, "cover.css")), font_config=font_config, url_fetcher=fetcher),
+        ]
+        pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=stylesheets, font_config=font_config)
+    except RefusedResource as refused:
+        raise refused.as_manuscript_error(styles) from None
     document = pypdfium2.PdfDocument(pdf)
     page = document[0]
     image = page.render(scale=COVER_HEIGHT_PX / page.get_height()).to_pil().convert("RGB")

@@ -22,6 +22,7 @@ from .cover import cached_cover_png
 from .dates import build_time
 from .markdown import NOTEREF
 from .output import atomic_output
+from .styles import stylesheet
 
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
@@ -148,8 +149,8 @@ def render_epub(book: Book, styles: Path, target: Path) -> EpubResult:
     epub_book.add_prefix("a11y", "http://www.idpf.org/epub/vocab/package/a11y/#")
     _accessibility(book, epub_book)
 
-    stylesheet = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=(styles / "epub.css").read_bytes())
-    epub_book.add_item(stylesheet)
+    css = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=stylesheet(styles, "epub.css").read_bytes())
+    epub_book.add_item(css)
     epub_book.set_cover(COVER_IMAGE, cached_cover_png(meta, styles, target.parent / CACHE_FOLDER), create_page=False)
     for index, asset in enumerate(book.assets, start=1):
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))

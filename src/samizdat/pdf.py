@@ -21,6 +21,7 @@ from .errors import ManuscriptError
 from .fonts import FONT_DIRECTORIES, font_face_css
 from .markdown import NOTEREF
 from .output import atomic_output
+from .styles import stylesheet
 
 PRINT_STYLESHEETS = ("cover.css", "print.css")
 PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK colours.
@@ -114,6 +115,7 @@ class Typesetter:
         from .sandbox import SandboxedFetcher
 
         self.manuscript = book.manuscript
+        self.styles = styles
         self.fetcher = SandboxedFetcher((book.manuscript, styles, *FONT_DIRECTORIES))
         self.font_config = FontConfiguration()
         self.color_profiles: dict = {}  # Like font_config, shared by the stylesheets and the render.
@@ -128,9 +130,7 @@ class Typesetter:
             )
         self.stylesheets = [self._css(generated)]
         for name in PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ()):
-            path = styles / name
-            if not path.is_file():
-                raise ManuscriptError(path, "stylesheet not found")
+            path = stylesheet(styles, name)
             self.stylesheets.append(self._refusing(partial(CSS, filename=str(path), font_config=self.font_config,
                                                            color_profiles=self.color_profiles, url_fetcher=self.fetcher)))
         self.cache: dict[tuple[str, str], object] = {}  # (HTML, extra CSS) → laid-out document
@@ -146,7 +146,7 @@ class Typesetter:
         try:
             return step()
         except RefusedResource as refused:
-            raise ManuscriptError(self.manuscript, str(refused)) from None
+            raise refused.as_manuscript_error(self.styles) from None
 
     def _render(self, html: str, extra_css: str = ""):
         from weasyprint import HTML

@@ -7,6 +7,8 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from .errors import ManuscriptError
+
 
 class RefusedResource(FatalURLFetchingError):
     """A document asked for something outside the allowed folders; it stops the build."""
@@ -14,6 +16,14 @@ class RefusedResource(FatalURLFetchingError):
     def __init__(self, url: str) -> None:
         self.url = url
         super().__init__(f"refused to load '{url}': only files inside the manuscript and styles folders may be used")
+
+    def as_manuscript_error(self, styles: Path) -> ManuscriptError:
+        """Name the stylesheet and line that asked for the URL; WeasyPrint does not say, so look."""
+        for stylesheet in sorted(styles.glob("*.css")):
+            for number, line in enumerate(stylesheet.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+                if self.url in line or (self.url.startswith("file:") and Path(self.url).name in line):
+                    return ManuscriptError(stylesheet, str(self), number)
+        return ManuscriptError(styles, str(self))
 
 
 class SandboxedFetcher(URLFetcher):
