@@ -17,7 +17,7 @@ from markdown_it.token import Token
 
 from .errors import Finding, Findings, ManuscriptError
 from .lint import lint_tokens
-from .markdown import NOTEREF_HTML, create_parser, plain_text
+from .markdown import create_parser, plain_text
 from .metadata import Metadata, load_metadata
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
@@ -297,6 +297,7 @@ def _render_chapter(parser, tokens: list[Token], env: dict, source: PurePosixPat
     notes: list[Note] = []
     note_tokens: list[Token] | None = None
     local_id = None
+    ref_ids: set[str] = set()
     for token in tokens:
         if token.type == "footnote_open":
             note_tokens, local_id = [], token.meta["id"]
@@ -313,22 +314,18 @@ def _render_chapter(parser, tokens: list[Token], env: dict, source: PurePosixPat
             body.append(token)
         for child in token.children or []:
             if child.type == "footnote_ref":
-                child.meta["html"] = _noteref(numbers[child.meta["id"]], child.meta.get("subId", 0))
-    renderer = parser.renderer
-    renderer.rules["footnote_ref"] = lambda tokens, idx, options, env: tokens[idx].meta["html"]
-    html = renderer.render(body, parser.options, env)
+                number, sub_id = numbers[child.meta["id"]], child.meta.get("subId", 0)
+                child.meta["number"] = number
+                child.meta["ref_id"] = f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}"
+                ref_ids.add(child.meta["ref_id"])
+    html = parser.renderer.render(body, parser.options, env)
     sections = tuple(
         Heading(int(token.tag[1]), token.attrGet("id"), plain_text(body[index + 1]).strip())
         for index, token in enumerate(body)
         if token.type == "heading_open" and token.tag == "h2"
     )
-    anchors = frozenset(_ids(tokens)) | {note.id for note in notes} | set(re.findall(r'id="(noteref-[\w-]+)"', html))
+    anchors = frozenset(_ids(tokens)) | {note.id for note in notes} | ref_ids
     return Chapter(source, heading[0], heading[1], html, sections, tuple(notes), anchors), first_note + len(numbers)
-
-
-def _noteref(number: int, sub_id: int) -> str:
-    ref_id = f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}"
-    return NOTEREF_HTML.format(note_id=f"note-{number}", ref_id=ref_id, number=number)
 
 
 def _check_notes(env: dict, text: str, path: Path, findings: Findings) -> None:

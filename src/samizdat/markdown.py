@@ -33,6 +33,7 @@ def create_parser() -> MarkdownIt:
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("figures", _figures)
     md.add_render_rule("figure", _render_figure)
+    md.add_render_rule("footnote_ref", _render_noteref)
     return md
 
 
@@ -93,3 +94,9 @@ def _render_figure(self, tokens, idx, options, env) -> str:
     caption = escapeHtml(image.attrGet("title") or "")
     src = escapeHtml(image.attrGet("src") or "")
     return f'<figure>\n<img src="{src}" alt="{escapeHtml(alt)}" />\n<figcaption>{caption}</figcaption>\n</figure>\n'
+
+
+def _render_noteref(self, tokens, idx, options, env) -> str:
+    """A note call, numbered through the whole book (``book.py`` sets the number and id)."""
+    meta = tokens[idx].meta
+    return NOTEREF_HTML.format(note_id=f"note-{meta['number']}", ref_id=meta["ref_id"], number=meta["number"])
