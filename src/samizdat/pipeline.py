@@ -40,12 +40,12 @@ class Stopwatch:
         return f"{time.perf_counter() - self.start:.2f}s"
 
 
-def load(manuscript: Path, report: Report) -> Book:
-    """Parse and check the manuscript; warnings always reach the user, whatever the verbosity."""
+def load(manuscript: Path, report: Report, warn: Report = to_stderr) -> Book:
+    """Parse and check the manuscript; warnings reach the user whatever the verbosity (``warn``)."""
     clock = Stopwatch()
     book = load_book(manuscript)
     for warning in book.warnings:
-        to_stderr(str(warning))
+        warn(str(warning))
     report(f"parse   {len(book.chapters)} chapters, {len(book.assets)} assets  [{clock}]")
     return book
 
@@ -59,12 +59,12 @@ def check(manuscript: Path) -> list[str]:
 
 
 def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf/ua-1", press: bool = False,
-              report: Report = to_stderr, typesetters: dict | None = None) -> Path:
+              report: Report = to_stderr, warn: Report = to_stderr, typesetters: dict | None = None) -> Path:
     """Build the pamphlet. Given ``typesetters`` (kept by watch mode), lay out only what changed."""
     from .pdf import Typesetter, render_pdf
 
     clock = Stopwatch()
-    book = load(manuscript, report)
+    book = load(manuscript, report, warn)
     target = dist / f"{book.metadata.slug}{'-press' if press else ''}.pdf"
     typesetter = None
     if typesetters is not None:
@@ -102,11 +102,11 @@ def build_proof(manuscript: Path, dist: Path, styles: Path, *, report: Report = 
     return target
 
 
-def build_epub(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr) -> Path:
+def build_epub(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr, warn: Report = to_stderr) -> Path:
     from .epub import render_epub
 
     clock = Stopwatch()
-    book = load(manuscript, report)
+    book = load(manuscript, report, warn)
     target = dist / f"{book.metadata.slug}.epub"
     result = render_epub(book, styles, target)
     report(f"epub    {result.documents} documents → {target}  [{clock}]")
@@ -133,7 +133,8 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=len(BUILDERS)) as pool:
-        futures = [pool.submit(builder, manuscript, dist, styles, report=quiet) for builder in BUILDERS.values()]
+        # The workers stay silent: the check above has already printed any warnings once.
+        futures = [pool.submit(builder, manuscript, dist, styles, report=quiet, warn=quiet) for builder in BUILDERS.values()]
         outputs = [future.result() for future in futures]
     state = _outputs_state(dist, {path.name: None for path in outputs})
     with atomic_output(stamp_path) as temporary:
@@ -186,11 +187,12 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
     def rebuild() -> None:
         clock = Stopwatch()
         try:
-            for name in formats:
+            for index, name in enumerate(formats):
+                warn = to_stderr if index == 0 else quiet  # Each warning once per rebuild.
                 if name == "pdf":
-                    build_pdf(manuscript, dist, styles, report=report, typesetters=typesetters)
+                    build_pdf(manuscript, dist, styles, report=report, warn=warn, typesetters=typesetters)
                 else:
-                    BUILDERS[name](manuscript, dist, styles, report=report)
+                    BUILDERS[name](manuscript, dist, styles, report=report, warn=warn)
         except ManuscriptError as error:
             to_stderr(str(error))
             to_stderr(f"watch   build failed; fix and save to try again  [{clock}]")
