@@ -39,7 +39,7 @@ def test_check_is_clean_on_the_manuscript() -> None:
 
 def test_check_reports_every_finding_one_line_each(manuscript_copy: Path) -> None:
     chapter = manuscript_copy / "03-terror-and-degeneration.md"
-    append(chapter, '\nHe said "stop. A [link](nowhere.md), a call[^ghost] and a snowman \u2603.\n\n[^spare]: Never used.\n')
+    append(chapter, '\nHe said "stop. A [link](nowhere.md), a call[^ghost] and a snowman \u2603.\n\n[^spare]: Never used.\n\n![](images/timeline.svg)\n')
     append(manuscript_copy / "book.yaml", "identifier: urn:isbn:9780306406150\ncolour: red\n")
     result = run_task("check", "--manuscript", str(manuscript_copy))
     assert result.returncode == 1
@@ -53,6 +53,7 @@ def test_check_reports_every_finding_one_line_each(manuscript_copy: Path) -> Non
     assert re.search(r"03-terror-and-degeneration.md warning the book fonts cannot draw '\u2603' \(U\+2603 SNOWMAN\)", as_text)
     assert re.search(r"book.yaml error identifier 'urn:isbn:9780306406150': the ISBN check digit should be 7, not 0", as_text)
     assert re.search(r"book.yaml warning unknown key 'colour'", as_text)
+    assert re.search(r"03-terror-and-degeneration.md warning image 'images/timeline.svg' has no alt text", as_text)
     line_of_call = next(f for f in got if "ghost" in f["message"])["line"]
     assert chapter.read_text().splitlines()[int(line_of_call) - 1].count("[^ghost]") == 1
 

@@ -275,3 +275,14 @@ def test_stylesheet_leaves_the_reader_in_charge(book: Epub) -> None:
     assert "@page" not in css and "position: fixed" not in css
     for rule in re.findall(r"(?:^|\})\s*(html|body)\s*\{([^}]*)\}", css):
         assert not re.search(r"(^|;|\s)(color|background(-color)?|font-family|font-size)\s*:", rule[1]), rule
+
+
+def test_no_accessibility_claim_when_an_image_lacks_alt_text(manuscript_copy: Path, tmp_path: Path) -> None:
+    chapter = manuscript_copy / "03-terror-and-degeneration.md"
+    chapter.write_text(chapter.read_text() + '\n<img src="images/timeline.svg">\n')
+    result = run_task("epub", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    epub = Epub(tmp_path / "victor-serge.epub")
+    assert epub.meta_property("dcterms:conformsTo") == []
+    assert "alternativeText" not in epub.meta_property("schema:accessibilityFeature")
+    assert "some images have no text description" in epub.meta_property("schema:accessibilitySummary")[0]

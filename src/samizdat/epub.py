@@ -106,24 +106,25 @@ def _title_page(book: Book) -> str:
 
 
 def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
-    """schema.org accessibility metadata that describes this book truthfully."""
-    has_images = bool(book.assets)
-    every_image_described = all(' alt=""' not in chapter.html for chapter in book.chapters)
+    """schema.org accessibility metadata that describes this book truthfully, and no more."""
+    images = [tag for chapter in book.chapters for tag in re.findall(r"<img\b[^>]*>", chapter.html)]
+    every_image_described = all(re.search(r'\balt="[^"]*\S[^"]*"', tag) for tag in images)
     properties: list[tuple[str, str]] = [("schema:accessMode", "textual")]
-    if has_images:
+    if images:
         properties.append(("schema:accessMode", "visual"))
-    properties.append(("schema:accessModeSufficient", "textual"))
+    if every_image_described:
+        properties.append(("schema:accessModeSufficient", "textual"))
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
-    if has_images and every_image_described:
+    if images and every_image_described:
         features.append("alternativeText")
     properties += [("schema:accessibilityFeature", feature) for feature in features]
     properties.append(("schema:accessibilityHazard", "none"))
-    summary = (
-        "Reflowable text with semantic headings, a navigable table of contents and landmarks; "
-        "footnotes are linked both ways"
-        + ("; every image has a text description, and figures have captions." if has_images else ".")
-    )
-    properties.append(("schema:accessibilitySummary", summary))
+    summary = ["Reflowable text with semantic headings, a navigable table of contents and landmarks"]
+    if book.notes:
+        summary.append("footnotes are linked from their calls and back")
+    if images:
+        summary.append("every image has a text description" if every_image_described else "some images have no text description")
+    properties.append(("schema:accessibilitySummary", "; ".join(summary) + "."))
     if every_image_described:
         properties.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
         properties.append(("a11y:certifiedBy", book.metadata.publisher or "samizdat"))
