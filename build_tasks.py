@@ -13,6 +13,7 @@ from typing import TypeVar
 from invoke import Collection, Exit, task
 
 from samizdat import pipeline
+from samizdat.booklet import SHEETS
 from samizdat.errors import ManuscriptError
 from samizdat.pdf import VARIANTS
 
@@ -82,8 +83,8 @@ def build(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False)
 @task(help={**COMMON_HELP, "sheet": "Paper to impose on: a4 (default) or letter; pages are scaled to fit when sizes differ."})
 def booklet(c, manuscript="manuscript", dist="dist", styles="styles", sheet="a4", quiet=False):
     """Build <dist>/<slug>-booklet.pdf: pages imposed two-up for printing, folding and stapling."""
-    if sheet not in {"a4", "letter"}:
-        raise Exit(f"--sheet must be a4 or letter, not {sheet!r}", code=2)
+    if sheet not in SHEETS:
+        raise Exit(f"--sheet must be {' or '.join(SHEETS)}, not {sheet!r}", code=2)
     _run(lambda: pipeline.build_booklet(Path(manuscript), Path(dist), Path(styles), sheet=sheet, report=_reporter(quiet)))
 
 
