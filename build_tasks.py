@@ -5,7 +5,9 @@ Run ``invoke --list`` for the tasks and ``invoke --help TASK`` for a task's opti
 
 from __future__ import annotations
 
+import os
 import signal
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -15,7 +17,8 @@ from invoke import Collection, Exit, task
 from samizdat import pipeline
 from samizdat.booklet import SHEETS
 from samizdat.errors import ManuscriptError
-from samizdat.pdf import VARIANTS
+from samizdat.renderers import REGISTRY
+from samizdat.rules import catalogue_text
 
 T = TypeVar("T")
 
@@ -28,10 +31,12 @@ COMMON_HELP = {
 
 
 def _run(build: Callable[[], T]) -> T:
-    """Turn a manuscript problem into one line per error on stderr and exit status 1, with no traceback.
+    """Turn a manuscript problem into one line per finding on stderr and exit status 1, with no traceback.
 
-    A bug in samizdat itself still shows its traceback. SIGTERM is turned into an
-    interruption so that half-written temporary files are cleaned up on the way out.
+    A file system problem (a read-only or full ``dist/``) is one line too. A bug in
+    samizdat is one line asking for a report; ``SAMIZDAT_DEBUG=1`` shows its traceback.
+    SIGTERM is turned into an interruption so that half-written temporary files are
+    cleaned up on the way out.
     """
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -40,6 +45,14 @@ def _run(build: Callable[[], T]) -> T:
         raise Exit(f"{error}", code=1) from None
     except KeyboardInterrupt:
         raise Exit("interrupted: the previous outputs in dist/ are untouched", code=130) from None
+    except OSError as error:
+        where = error.filename or "?"
+        raise Exit(f"{where}: error: {error.strerror or error}; the previous outputs in dist/ are untouched", code=1) from None
+    except Exception as error:  # noqa: BLE001 - the task boundary: one line, never a traceback
+        if os.environ.get("SAMIZDAT_DEBUG"):
+            traceback.print_exc()
+        raise Exit(f"error: samizdat failed unexpectedly ({type(error).__name__}: {error}); this is a bug in samizdat: "
+                   "please report it with the manuscript (SAMIZDAT_DEBUG=1 shows the traceback)", code=2) from None
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -50,39 +63,47 @@ def _reporter(quiet: bool) -> pipeline.Report:
     return pipeline.quiet if quiet else pipeline.to_stderr
 
 
-@task(help={"manuscript": COMMON_HELP["manuscript"]})
-def check(c, manuscript="manuscript"):
+@task(help={"manuscript": COMMON_HELP["manuscript"], "rules": "List every rule of the catalogue (code, level, summary) and stop."})
+def check(c, manuscript="manuscript", rules=False):
     """Check the manuscript without building: one line per finding; exit 1 on any error."""
+    if rules:
+        print(catalogue_text())
+        return
     for line in _run(lambda: pipeline.check(Path(manuscript))):
         print(line)
 
 
 @task(help={**COMMON_HELP,
-            "press": "For a print shop: 3 mm bleed, crop marks, PDF/X-4.",
-            "variant": "PDF variant: pdf/ua-1 (default, tagged), pdf/a-3b (archives) or pdf/x-4."})
+            "press": "For a print shop: PDF/X-4 with 3 mm bleed, crop marks and a CMYK output intent (<slug>-press.pdf).",
+            "variant": "pdf/ua-1 (default, tagged) or pdf/a-3b (archives, <slug>-pdfa.pdf)."})
 def pdf(c, manuscript="manuscript", dist="dist", styles="styles", press=False, variant=None, quiet=False):
     """Build <dist>/<slug>.pdf, the pamphlet, from the manuscript."""
-    chosen = variant or ("pdf/x-4" if press else "pdf/ua-1")
-    if chosen not in VARIANTS:
-        raise Exit(f"--variant must be one of {', '.join(VARIANTS)}, not {chosen!r}", code=2)
-    _run(lambda: pipeline.build_pdf(Path(manuscript), Path(dist), Path(styles), variant=chosen, press=press, report=_reporter(quiet)))
+    from samizdat.pdf import PdfOptions
+
+    try:
+        PdfOptions(press, variant)
+    except ValueError as error:
+        raise Exit(str(error), code=2) from None
+    _run(lambda: pipeline.build("pdf", Path(manuscript), Path(dist), Path(styles), press=press, variant=variant, report=_reporter(quiet)))
 
 
 @task(help=COMMON_HELP)
 def epub(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
     """Build <dist>/<slug>.epub, the e-book, from the manuscript."""
-    _run(lambda: pipeline.build_epub(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
+    _run(lambda: pipeline.build("epub", Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
 @task(help=COMMON_HELP)
 def build(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
-    """Build the PDF and the EPUB at the same time; does nothing when nothing changed."""
+    """Build every output at the same time; does nothing when nothing changed."""
     _run(lambda: pipeline.build_all(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
-@task(help={**COMMON_HELP, "sheet": "Paper to impose on: a4 (default) or letter; pages are scaled to fit when sizes differ."})
+@task(help={**COMMON_HELP, "sheet": "Paper to impose on: a4 (default) or letter; pages are scaled to fit when sizes differ."},
+      auto_shortflags=False)
 def booklet(c, manuscript="manuscript", dist="dist", styles="styles", sheet="a4", quiet=False):
-    """Build <dist>/<slug>-booklet.pdf: pages imposed two-up for printing, folding and stapling."""
+    """Build <dist>/<slug>-booklet.pdf (-booklet-letter.pdf on letter): pages imposed two-up for folding and stapling."""
+    sheet = sheet.lower()
     if sheet not in SHEETS:
         raise Exit(f"--sheet must be {' or '.join(SHEETS)}, not {sheet!r}", code=2)
     _run(lambda: pipeline.build_booklet(Path(manuscript), Path(dist), Path(styles), sheet=sheet, report=_reporter(quiet)))
@@ -94,13 +115,13 @@ def proof(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False)
     _run(lambda: pipeline.build_proof(Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
-@task(help={**COMMON_HELP, "formats": "Comma-separated outputs to rebuild: pdf, epub (default: pdf,epub)."})
-def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats="pdf,epub", quiet=False):
+@task(help={**COMMON_HELP, "formats": f"Comma-separated outputs to rebuild: {', '.join(REGISTRY)} (default: all)."})
+def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats=",".join(REGISTRY), quiet=False):
     """Rebuild on every save, printing what changed, how long it took and any findings."""
     chosen = [name.strip() for name in formats.split(",") if name.strip()]
-    unknown = set(chosen) - set(pipeline.BUILDERS)
+    unknown = set(chosen) - set(REGISTRY)
     if unknown or not chosen:
-        raise Exit(f"--formats takes {', '.join(pipeline.BUILDERS)}, not {formats!r}", code=2)
+        raise Exit(f"--formats takes {', '.join(REGISTRY)}, not {formats!r}", code=2)
     try:
         pipeline.watch(Path(manuscript), Path(dist), Path(styles), chosen, report=_reporter(quiet))
     except KeyboardInterrupt:

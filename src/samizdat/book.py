@@ -1,14 +1,18 @@
 """The ``Book`` model: a manuscript folder parsed once, for every renderer to use.
 
-Chapter HTML is final: ids are unique across the book, internal links are
-``#id`` (renderers that split the book into files map ids to files with
-:meth:`Book.chapter_with_id`), image paths are relative to the manuscript
-folder, and footnotes are collected per chapter as :class:`Note`.
+A chapter is kept as markdown-it tokens, with everything a renderer needs decided
+here, once: heading ids (unique across the book), raw HTML turned into allowed
+tokens (:mod:`samizdat.rawhtml`), where each link goes (``meta["target"]``, a
+chapter id and fragment, or an external URL), image sources as assets of the
+manuscript, and footnotes numbered through the book with an id for every call.
+Renderers (one module per output) render these tokens with their own rules and
+never parse Markdown or each other's HTML.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -16,17 +20,15 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from .errors import Finding, Findings, ManuscriptError
-from .lint import lint_tokens
+from .lint import image_is_described, lint_tokens
 from .markdown import create_parser, plain_text
 from .metadata import Metadata, load_metadata
+from .rawhtml import Nesting, clean_url, sanitize
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
-UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
-# Raw HTML may format text; it may not run code or pull in anything from elsewhere.
-FORBIDDEN_TAG = re.compile(r"<\s*(script|iframe|object|embed|link|meta|base|form|style)\b", re.I)
-EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
-RESOURCE_ATTRIBUTE = re.compile(r"""\b(?:src|srcset|poster|data|xlink:href)\s*=\s*["']?([^"'\s>]+)""", re.I)
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
+ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,29 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where an internal link goes: a chapter (by its id) and, optionally, an id inside it."""
+
+    chapter: str
+    fragment: str | None = None
+
+
+@dataclass(frozen=True)
 class Note:
+    """A footnote: its number in the book, its block tokens and the id of each call to it, in order."""
+
     id: str
     number: int
-    html: str
+    tokens: tuple[Token, ...]
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image in the text (Markdown or raw HTML): its asset name and description."""
+
+    src: str
+    alt: str
 
 
 @dataclass(frozen=True)
@@ -48,10 +69,12 @@ class Chapter:
     source: PurePosixPath
     id: str
     title: str
-    html: str
+    tokens: tuple[Token, ...]
     sections: tuple[Heading, ...]
     notes: tuple[Note, ...]
     anchors: frozenset[str]
+    assets: frozenset[str]
+    images: tuple[Image, ...]
 
     @property
     def stem(self) -> str:
@@ -73,12 +96,21 @@ class Book:
     assets: tuple[Asset, ...]
     warnings: tuple[Finding, ...]
 
-    def chapter_with_id(self, element_id: str) -> Chapter | None:
-        return next((chapter for chapter in self.chapters if element_id in chapter.anchors), None)
+    def chapter_with_id(self, chapter_id: str) -> Chapter:
+        return next(chapter for chapter in self.chapters if chapter.id == chapter_id)
 
     @property
     def notes(self) -> tuple[Note, ...]:
         return tuple(note for chapter in self.chapters for note in chapter.notes)
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        return tuple(image for chapter in self.chapters for image in chapter.images)
+
+    @property
+    def every_image_described(self) -> bool:
+        """True when every image has alt text: the one place that decides it (lint rule I102 and the EPUB's claims)."""
+        return all(image_is_described(image.alt) for image in self.images)
 
 
 def load_book(manuscript: Path) -> Book:
@@ -89,13 +121,14 @@ def load_book(manuscript: Path) -> Book:
     """
     manuscript = manuscript.resolve()
     if not manuscript.is_dir():
-        raise ManuscriptError(manuscript, "manuscript folder not found")
+        raise ManuscriptError("C101", manuscript, "manuscript folder not found")
     findings = Findings()
     metadata = load_metadata(manuscript, findings)
+    findings.silence(metadata.ignored_rules)
     sources = _chapter_sources(manuscript, metadata, findings)
     parser = create_parser()
     book_ids: dict[str, int] = {}
-    parsed: list[tuple[PurePosixPath, str, list[Token], dict, tuple[str, str]]] = []
+    parsed: list[_Parsed] = []
     unreadable: set[PurePosixPath] = set()  # Already reported; links into them are not reported again.
     for source in sources:
         path = manuscript / source
@@ -106,37 +139,49 @@ def load_book(manuscript: Path) -> Book:
         env: dict = {"ids": book_ids}  # Footnotes are per chapter; heading ids are per book.
         tokens = parser.parse(text, env)
         for heading_id, line in env.get("duplicate_ids", []):
-            findings.error(path, f"heading id '#{heading_id}' is used twice in the book", line)
+            findings.add("C104", path, f"heading id '#{heading_id}' is used twice in the book", line)
         heading = _chapter_title(tokens)
         if heading is None:
-            findings.error(path, "a chapter must begin with its title as a '# ' heading", 1)
+            findings.add("C103", path, "a chapter must begin with its title as a '# ' heading", 1)
             unreadable.add(source)
             continue
-        parsed.append((source, text, tokens, env, heading))
-    ids_by_source = {source: _ids(tokens) for source, _, tokens, _, _ in parsed}
-    chapter_ids = {source: heading[0] for source, _, _, _, heading in parsed}
+        raw_ids = _sanitize_raw_html(tokens, path, book_ids, findings)
+        parsed.append(_Parsed(source, path, text, tokens, env, heading, _ids(tokens) | raw_ids))
+    ids_by_source = {chapter.source: chapter.ids for chapter in parsed}
+    chapter_ids = {chapter.source: chapter.heading[0] for chapter in parsed}
     assets: dict[str, Asset] = {}
     chapters = []
     note_number = 0
-    for source, text, tokens, env, heading in parsed:
-        path = manuscript / source
-        context = _ChapterContext(manuscript, path, source, ids_by_source, chapter_ids, unreadable, assets, findings)
-        context.check_and_rewrite(tokens)
-        _check_notes(env, text, path, findings)
-        lint_tokens(tokens, path, findings)
-        chapter, note_number = _render_chapter(parser, tokens, env, source, heading, note_number)
-        chapters.append(chapter)
+    for chapter in parsed:
+        context = _ChapterContext(manuscript, chapter.path, chapter.source, ids_by_source, chapter_ids, unreadable, assets, findings)
+        context.check_and_resolve(chapter.tokens)
+        _check_unused_notes(chapter.env, chapter.text, chapter.path, findings)
+        lint_tokens(chapter.tokens, chapter.path, findings)
+        model, note_number = _chapter_model(chapter, context.used_assets, note_number)
+        chapters.append(model)
     findings.raise_if_errors()
     assets_sorted = tuple(sorted(assets.values(), key=lambda asset: asset.name))
     return Book(manuscript, metadata, tuple(chapters), assets_sorted, tuple(findings.warnings))
 
 
+@dataclass
+class _Parsed:
+    source: PurePosixPath
+    path: Path
+    text: str
+    tokens: list[Token]
+    env: dict
+    heading: tuple[str, str]
+    ids: set[str]
+
+
 def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -> list[PurePosixPath]:
     yaml_path = manuscript / "book.yaml"
     if metadata.chapters is None:
-        sources = sorted(PurePosixPath(p.name) for p in manuscript.glob("*.md") if p.name.lower() != "readme.md")
+        sources = sorted(PurePosixPath(p.name) for p in manuscript.glob("*.md")
+                         if p.name.lower() != "readme.md" and p.is_file() and _inside(p, manuscript))
         if not sources:
-            raise ManuscriptError(manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
+            raise ManuscriptError("C101", manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
     sources: list[PurePosixPath] = []
     for name in metadata.chapters:
@@ -144,11 +189,11 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
         path = manuscript / source
         line = metadata.lines.get(f"chapters:{name}")
         if source.is_absolute() or not _inside(path, manuscript):
-            findings.error(yaml_path, f"chapter '{name}' lies outside the manuscript folder", line)
+            findings.add("C101", yaml_path, f"chapter '{name}' lies outside the manuscript folder", line)
         elif not path.is_file():
-            findings.error(yaml_path, f"chapter '{name}' not found", line)
+            findings.add("C101", yaml_path, f"chapter '{name}' not found", line)
         elif source in sources:
-            findings.error(yaml_path, f"chapter '{name}' is listed twice", line)
+            findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", line)
         else:
             sources.append(source)
     return sources
@@ -160,12 +205,18 @@ def _read_chapter(path: Path, findings: Findings) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        findings.error(path, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8", line)
+        findings.add("C102", path, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8", line)
         return None
+    text = text.removeprefix("\ufeff")
     if not text.strip():
-        findings.error(path, "chapter is empty")
+        findings.add("C102", path, "chapter is empty")
         return None
-    return text.removeprefix("\ufeff")
+    for index, character in enumerate(text):
+        if (unicodedata.category(character) == "Cc" and character not in ALLOWED_CONTROLS) or character in "\ufffe\uffff":
+            line = text.count("\n", 0, index) + 1
+            findings.add("C102", path, f"control character U+{ord(character):04X} is not text: delete it", line)
+            return None
+    return text
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -187,9 +238,49 @@ def _chapter_title(tokens: list[Token]) -> tuple[str, str] | None:
     return None
 
 
+def _sanitize_raw_html(tokens: list[Token], path: Path, book_ids: dict[str, int], findings: Findings) -> set[str]:
+    """Replace every raw HTML fragment with allowed tokens; check that elements nest. Returns the raw ids."""
+    line = 1
+
+    def report(code: str, message: str) -> None:
+        findings.add(code, path, message, line)
+
+    blocks = Nesting(report)
+    raw_ids: set[str] = set()
+    for index, token in enumerate(tokens):
+        line = token.map[0] + 1 if token.map else line
+        if token.type == "html_block":
+            children = sanitize(token.content, inline=False, report=report)
+            tokens[index] = Token("raw_block", "", 0, map=token.map, block=True, children=children)
+            for child in children:
+                blocks.token(child)
+        elif token.type == "inline" and token.children:
+            inline = Nesting(report)
+            children: list[Token] = []
+            for child in token.children:
+                if child.type == "html_inline":
+                    children += sanitize(child.content, inline=True, report=report)
+                else:
+                    children.append(child)
+            for child in children:
+                inline.token(child)
+            inline.finish("in the same paragraph")
+            token.children = children
+        else:
+            blocks.token(token)
+        for child in tokens[index].children or []:
+            if child.type.startswith(("raw_", "link_open")) and (element_id := child.attrGet("id")):
+                if element_id in book_ids or element_id in raw_ids:
+                    report("C104", f"id '#{element_id}' is used twice in the book")
+                raw_ids.add(element_id)
+    blocks.finish("at the end of the chapter")
+    book_ids.update(dict.fromkeys(raw_ids, 1))
+    return raw_ids
+
+
 @dataclass
 class _ChapterContext:
-    """Checks one chapter's links, images and raw HTML, and rewrites links to ``#id``."""
+    """Checks one chapter's links, images and note calls, and records where each link goes."""
 
     manuscript: Path
     path: Path
@@ -199,83 +290,81 @@ class _ChapterContext:
     unreadable: set[PurePosixPath]
     assets: dict[str, Asset]
     findings: Findings
+    used_assets: set[str] | None = None
 
-    def check_and_rewrite(self, tokens: list[Token]) -> None:
+    def check_and_resolve(self, tokens: list[Token]) -> None:
+        self.used_assets = set()
         line = 1
         for token in tokens:
             if token.map:
                 line = token.map[0] + 1
-            if token.type == "html_block":
-                self._check_html(token.content, line)
             for child in token.children or []:
-                if child.type == "html_inline":
-                    self._check_html(child.content, line)
-                elif child.type == "image":
-                    self._image(child, line)
+                if child.type == "image":
+                    child.attrSet("src", self._asset(child.attrGet("src") or "", line))
                 elif child.type == "link_open":
-                    child.attrSet("href", self._link(child.attrGet("href") or "", line))
-                elif child.type == "text":
-                    for match in UNDEFINED_NOTE.finditer(child.content):
-                        self.findings.error(self.path, f"footnote [^{match.group(1)}] has no definition", line)
+                    self._link(child, line)
+                elif child.type == "text" and "[^" in child.content:
+                    self._undefined_notes(child.content, line)
 
-    def _check_html(self, html: str, line: int) -> None:
-        lowered = html.lower()
-        if match := FORBIDDEN_TAG.search(html):
-            self.findings.error(self.path, f"raw HTML <{match.group(1).lower()}> is not allowed", line)
-        elif EVENT_HANDLER.search(html) or "javascript:" in lowered:
-            self.findings.error(self.path, "raw HTML with scripts (on… attributes, javascript: URLs) is not allowed", line)
-        elif "url(" in lowered:
-            self.findings.error(self.path, "raw HTML may not load resources with url(…)", line)
-        for match in RESOURCE_ATTRIBUTE.finditer(html):
-            self._asset(match.group(1), line)
-
-    def _image(self, image: Token, line: int) -> None:
-        image.attrSet("src", self._asset(image.attrGet("src") or "", line))
+    def _undefined_notes(self, text: str, line: int) -> None:
+        """A ``[^label]`` left as text is a call whose definition markdown-it did not find."""
+        for match in UNDEFINED_NOTE.finditer(text):
+            self.findings.add("N101", self.path, f"footnote [^{match.group(1)}] has no definition", line)
 
     def _asset(self, reference: str, line: int) -> str:
         """Check that an image reference is a file inside the manuscript; return its manuscript-relative name.
 
-        Chapter HTML refers to assets by that name, whichever chapter folder they came from.
+        Chapters refer to assets by that name, whichever chapter folder they came from.
         """
+        reference = clean_url(reference)
         parts = urlsplit(reference)
         target = self.path.parent / unquote(parts.path)
         media_type = IMAGE_TYPES.get(target.suffix.lower())
         if parts.scheme or parts.netloc or reference.startswith("/"):
-            self.findings.error(self.path, f"image '{reference}' is not a file in the manuscript folder (remote and absolute references are refused)", line)
+            self.findings.add("I101", self.path, f"image '{reference}' is not a file in the manuscript folder (remote and absolute references are refused)", line)
+        elif not parts.path:
+            self.findings.add("I101", self.path, "image without a file name", line)
         elif not _inside(target, self.manuscript):
-            self.findings.error(self.path, f"image '{reference}' lies outside the manuscript folder", line)
+            self.findings.add("I101", self.path, f"image '{reference}' lies outside the manuscript folder", line)
         elif not target.is_file():
-            self.findings.error(self.path, f"image '{reference}' not found", line)
+            self.findings.add("I101", self.path, f"image '{reference}' not found", line)
         elif media_type is None:
-            self.findings.error(self.path, f"image '{reference}' is not SVG, PNG, JPEG, GIF or WebP", line)
+            self.findings.add("I101", self.path, f"image '{reference}' is not SVG, PNG, JPEG, GIF or WebP", line)
         else:
             name = target.resolve().relative_to(self.manuscript.resolve()).as_posix()
             self.assets[name] = Asset(name, target.resolve(), media_type)
+            self.used_assets.add(name)
             return name
         return reference
 
-    def _link(self, href: str, line: int) -> str:
+    def _link(self, token: Token, line: int) -> None:
+        """Set ``meta["target"]`` (internal) or ``meta["external"]``; report links that go nowhere."""
+        href = clean_url(token.attrGet("href") or "")
+        token.attrSet("href", href)
         parts = urlsplit(href)
-        if parts.scheme.lower() in EXTERNAL_SCHEMES and (parts.netloc or parts.scheme.lower() in {"mailto", "tel"}):
-            return href  # External links are kept as they are.
+        scheme = parts.scheme.lower()
+        if scheme in EXTERNAL_SCHEMES and (parts.netloc or scheme in {"mailto", "tel"}):
+            token.meta["external"] = href
+            return
+        token.meta["target"] = Target(self.chapter_ids[self.source])  # Where a broken link points, so that renderers always have one.
         if parts.scheme or parts.netloc:
-            self.findings.error(self.path, f"link '{href}': only http, https, mailto and tel links may leave the book", line)
-            return "#"
+            self.findings.add("L101", self.path, f"link '{href}': only http, https, mailto and tel links may leave the book", line)
+            return
         if not parts.path:
             if parts.fragment not in self.ids_by_source[self.source]:
-                self.findings.error(self.path, f"link '{href}': no heading with id '{parts.fragment}' in this chapter", line)
-            return href
+                self.findings.add("L102", self.path, f"link '{href}': no heading with id '{parts.fragment}' in this chapter", line)
+            token.meta["target"] = Target(self.chapter_ids[self.source], parts.fragment)
+            return
         target = PurePosixPath(*_normalise(PurePosixPath((self.source.parent / unquote(parts.path)).as_posix()).parts))
         if target in self.unreadable:
-            return href
+            return
         if target not in self.ids_by_source:
-            self.findings.error(self.path, f"link '{href}': '{parts.path}' is not a chapter of this book", line)
-            return href
-        if not parts.fragment:
-            return f"#{self.chapter_ids[target]}"
-        if parts.fragment not in self.ids_by_source[target]:
-            self.findings.error(self.path, f"link '{href}': no heading with id '{parts.fragment}' in {target}", line)
-        return f"#{parts.fragment}"
+            self.findings.add("L102", self.path, f"link '{href}': '{parts.path}' is not a chapter of this book", line)
+            return
+        if parts.fragment and parts.fragment not in self.ids_by_source[target]:
+            self.findings.add("L102", self.path, f"link '{href}': no heading with id '{parts.fragment}' in {target}", line)
+            return
+        token.meta["target"] = Target(self.chapter_ids[target], parts.fragment or None)
 
 
 def _normalise(parts: tuple[str, ...]) -> list[str]:
@@ -289,48 +378,61 @@ def _normalise(parts: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _render_chapter(parser, tokens: list[Token], env: dict, source: PurePosixPath, heading: tuple[str, str], first_note: int) -> tuple[Chapter, int]:
-    """Render body and notes separately; footnote numbers run on through the book."""
-    footnotes = env.get("footnotes", {}).get("list", {})
+def _check_unused_notes(env: dict, text: str, path: Path, findings: Findings) -> None:
+    for label, used in env.get("footnotes", {}).get("refs", {}).items():
+        if used == -1:
+            definition = re.search(rf"^\[\^{re.escape(label[1:])}\]:", text, re.M)
+            line = text[: definition.start()].count("\n") + 1 if definition else None
+            findings.add("N102", path, f"footnote [^{label[1:]}] is defined but never used", line)
+
+
+def _chapter_model(parsed: _Parsed, assets: set[str], first_note: int) -> tuple[Chapter, int]:
+    """Split body and notes; number notes through the book and give every call its own id."""
+    footnotes = parsed.env.get("footnotes", {}).get("list", {})
     numbers = {local_id: first_note + 1 + offset for offset, local_id in enumerate(sorted(footnotes))}
     body: list[Token] = []
-    notes: list[Note] = []
-    note_tokens: list[Token] | None = None
-    local_id = None
-    ref_ids: set[str] = set()
-    for token in tokens:
+    note_tokens: dict[int, list[Token]] = {}
+    current: list[Token] | None = None
+    calls: dict[int, list[str]] = {number: [] for number in numbers.values()}
+    for token in parsed.tokens:
         if token.type == "footnote_open":
-            note_tokens, local_id = [], token.meta["id"]
+            current = note_tokens.setdefault(numbers[token.meta["id"]], [])
         elif token.type == "footnote_close":
-            number = numbers[local_id]
-            html = parser.renderer.render(note_tokens, parser.options, env).strip()
-            notes.append(Note(f"note-{number}", number, html))
-            note_tokens = None
+            current = None
         elif token.type in {"footnote_block_open", "footnote_block_close", "footnote_anchor"}:
             continue
-        elif note_tokens is not None:
-            note_tokens.append(token)
         else:
-            body.append(token)
+            (body if current is None else current).append(token)
         for child in token.children or []:
             if child.type == "footnote_ref":
                 number, sub_id = numbers[child.meta["id"]], child.meta.get("subId", 0)
-                child.meta["number"] = number
-                child.meta["ref_id"] = f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}"
-                ref_ids.add(child.meta["ref_id"])
-    html = parser.renderer.render(body, parser.options, env)
+                ref_id = f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}"
+                child.meta.update(number=number, note_id=f"note-{number}", ref_id=ref_id, first=not sub_id)
+                calls[number].append(ref_id)
+    for tokens in note_tokens.values():  # The footnote anchor sits inside the last paragraph.
+        for token in tokens:
+            if token.children:
+                token.children = [child for child in token.children if child.type != "footnote_anchor"]
+    notes = tuple(Note(f"note-{number}", number, tuple(note_tokens.get(number, [])), tuple(calls[number]))
+                  for number in sorted(numbers.values()))
     sections = tuple(
         Heading(int(token.tag[1]), token.attrGet("id"), plain_text(body[index + 1]).strip())
         for index, token in enumerate(body)
         if token.type == "heading_open" and token.tag == "h2"
     )
-    anchors = frozenset(_ids(tokens)) | {note.id for note in notes} | ref_ids
-    return Chapter(source, heading[0], heading[1], html, sections, tuple(notes), anchors), first_note + len(numbers)
+    images = tuple(
+        Image(child.attrGet("src") or "", "".join(grandchild.content for grandchild in child.children or []))
+        for token in parsed.tokens for child in _walk(token) if child.type == "image"
+    )
+    anchors = frozenset(parsed.ids) | {note.id for note in notes} | {ref for note in notes for ref in note.calls}
+    chapter_id, title = parsed.heading
+    chapter = Chapter(parsed.source, chapter_id, title, tuple(body), sections, notes, anchors, frozenset(assets), images)
+    return chapter, first_note + len(numbers)
 
 
-def _check_notes(env: dict, text: str, path: Path, findings: Findings) -> None:
-    for label, used in env.get("footnotes", {}).get("refs", {}).items():
-        if used == -1:
-            definition = re.search(rf"^\[\^{re.escape(label[1:])}\]:", text, re.M)
-            line = text[: definition.start()].count("\n") + 1 if definition else None
-            findings.warning(path, f"footnote [^{label[1:]}] is defined but never used", line)
+def _walk(token: Token):
+    """A token and every token inside it (figures hold their image as a child)."""
+    yield token
+    for child in token.children or []:
+        yield from _walk(child)
+

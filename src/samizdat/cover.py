@@ -7,9 +7,12 @@ import io
 from html import escape
 from pathlib import Path
 
+from .fingerprint import code_fingerprint
 from .metadata import Metadata
 from .output import atomic_output
 from .styles import stylesheet
+
+COVER_HEIGHT_PX = 1600
 
 
 def cover_html(metadata: Metadata) -> str:
@@ -23,40 +26,49 @@ def cover_html(metadata: Metadata) -> str:
     if metadata.subtitle:
         parts.append(f'<p class="cover-subtitle">{escape(metadata.subtitle)}</p>')
     if metadata.authors:
-        parts.append(f'<p class="cover-authors">{escape(_names(metadata.authors))}</p>')
+        parts.append(f'<p class="cover-authors">{escape(names(metadata.authors))}</p>')
     if metadata.publisher:
         parts.append(f'<p class="cover-publisher">{escape(metadata.publisher)}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def _names(authors: tuple[str, ...]) -> str:
+def names(authors: tuple[str, ...]) -> str:
     """``A``, ``A and B``, ``A, B and C``."""
     return authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + " and " + authors[-1]
 
 
-COVER_HEIGHT_PX = 1600
+def imprint_lines(metadata: Metadata) -> list[str]:
+    """The imprint both outputs print: publisher, date, rights, and the ISBN when there is one.
+
+    A generated identifier (``urn:uuid:…``) stays in the metadata: readers cannot use it.
+    """
+    lines = [part for part in (metadata.publisher, metadata.date, metadata.rights) if part]
+    if metadata.isbn:
+        lines.append(f"ISBN {metadata.isbn}")
+    return lines
 
 
-def cached_cover_png(metadata: Metadata, styles: Path, cache: Path) -> bytes:
-    """The cover image, drawn again only when the cover's text, stylesheet or size changed.
+def cached_cover_png(metadata: Metadata, styles: Path, cache: Path) -> tuple[bytes, bool]:
+    """The cover image and whether it was drawn now; drawn again only when anything it depends on changed.
 
     Drawing it means starting WeasyPrint, most of an EPUB build's time; the cache in
-    ``cache`` (under ``dist/``) keeps one image, named by a hash of what it depends on.
+    ``cache`` (under ``dist/``) keeps one image, named by a hash of the cover's text,
+    stylesheet, size and samizdat's code and library versions. The file's own hash
+    is in its name too, so a damaged or replaced file is never trusted.
     """
-    from . import __version__
-
     design = stylesheet(styles, "cover.css").read_bytes()
-    key = hashlib.sha256("|".join((__version__, metadata.page_size_css, str(COVER_HEIGHT_PX), cover_html(metadata))).encode() + design)
-    path = cache / f"cover-{key.hexdigest()[:20]}.png"
-    if path.is_file():
-        return path.read_bytes()
+    key = hashlib.sha256("|".join((code_fingerprint(), metadata.page_size_css, str(COVER_HEIGHT_PX), cover_html(metadata))).encode() + design)
+    for path in cache.glob(f"cover-{key.hexdigest()[:20]}-*.png"):
+        png = path.read_bytes()
+        if path.stem.endswith(hashlib.sha256(png).hexdigest()[:16]):
+            return png, False
     png = render_cover_png(metadata, styles)
     for stale in cache.glob("cover-*.png"):
         stale.unlink(missing_ok=True)
-    with atomic_output(path) as temporary:
+    with atomic_output(cache / f"cover-{key.hexdigest()[:20]}-{hashlib.sha256(png).hexdigest()[:16]}.png") as temporary:
         temporary.write_bytes(png)
-    return png
+    return png, True
 
 
 def render_cover_png(metadata: Metadata, styles: Path) -> bytes:
@@ -65,25 +77,14 @@ def render_cover_png(metadata: Metadata, styles: Path) -> bytes:
     The long side is ``COVER_HEIGHT_PX`` pixels, above the 1400 px that stores ask for.
     """
     import pypdfium2
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    from .fonts import FONT_DIRECTORIES, font_face_css
-    from .sandbox import RefusedResource, SandboxedFetcher
+    from .weasy import Weasy
 
-    fetcher = SandboxedFetcher((styles, *FONT_DIRECTORIES))
-    font_config = FontConfiguration()
-    html = f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title></head><body style="margin:0">{cover_html(metadata)}</body></html>'
-    try:
-        stylesheets = [
-            CSS(string=font_face_css() + f"@page {{ size: {metadata.page_size_css}; }}", font_config=font_config, url_fetcher=fetcher),
-            CSS(filename=str(stylesheet(styles, "cover.css")), font_config=font_config, url_fetcher=fetcher),
-        ]
-        pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=stylesheets, font_config=font_config)
-    except RefusedResource as refused:
-        raise refused.as_manuscript_error(styles) from None
-    document = pypdfium2.PdfDocument(pdf)
-    page = document[0]
+    weasy = Weasy((), styles, metadata.page_size_css)
+    html = (f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title>'
+            f'</head><body style="margin:0">{cover_html(metadata)}</body></html>')
+    document = weasy.render(html, styles.resolve().as_uri() + "/", [*weasy.base, weasy.stylesheet("cover.css")])
+    page = pypdfium2.PdfDocument(document.write_pdf())[0]
     image = page.render(scale=COVER_HEIGHT_PX / page.get_height()).to_pil().convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)

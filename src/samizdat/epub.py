@@ -8,20 +8,23 @@ ebooklib's lxml HTML parser never rewrites them; each author gets its own ``uid`
 
 from __future__ import annotations
 
-import re
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
 from ebooklib import epub
-from lxml import etree, html as lxml_html
+from lxml import etree
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 
-from .book import Book, Chapter
-from .cover import cached_cover_png
+from .book import Book, Chapter, Note, Target
+from .cover import cached_cover_png, imprint_lines, names
 from .dates import build_time
-from .markdown import NOTEREF
+from .metadata import slugify
 from .output import atomic_output
+from .render import ChapterRenderer
+from .renderers import Report
 from .styles import stylesheet
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -29,16 +32,6 @@ OPS = "http://www.idpf.org/2007/ops"
 STYLESHEET = "styles/epub.css"
 COVER_IMAGE = "images/cover.png"
 CACHE_FOLDER = ".samizdat-cache"
-
-
-@dataclass(frozen=True)
-class EpubResult:
-    path: Path
-    documents: int
-
-
-def chapter_file(chapter: Chapter) -> str:
-    return f"{chapter.stem}.xhtml"
 
 
 def xhtml_document(title: str, language: str, body: str, body_type: str | None = None) -> bytes:
@@ -55,40 +48,61 @@ def xhtml_document(title: str, language: str, body: str, body_type: str | None =
     return text.encode("utf-8")
 
 
-def as_xhtml(fragment: str) -> str:
-    """HTML (as markdown-it and raw inline HTML produce it) re-serialised as well-formed XHTML."""
-    parts = lxml_html.fragments_fromstring(fragment)
-    out = []
-    for part in parts:
-        if isinstance(part, str):
-            out.append(escape(part, quote=False))
+class EpubChapterRenderer(ChapterRenderer):
+    """Chapters as XHTML files: links point into the right file; notes are EPUB 3 footnotes after the text."""
+
+    def __init__(self, book: Book) -> None:
+        super().__init__(book, xhtml=True)
+        self.files = chapter_files(book)
+
+    def internal_href(self, target: Target, chapter: Chapter) -> str:
+        fragment = f"#{target.fragment}" if target.fragment else ""
+        if target.chapter == chapter.id:
+            return fragment or "#" + chapter.id
+        return self.files[target.chapter] + fragment
+
+    def footnote_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        meta = tokens[idx].meta
+        return (f'<a class="noteref" epub:type="noteref" role="doc-noteref" href="#{meta["note_id"]}" '
+                f'id="{meta["ref_id"]}">{meta["number"]}</a>')
+
+    def note(self, note: Note, chapter: Chapter) -> str:
+        """The note's own blocks; its number links back to the first call, and each later call gets a backlink too."""
+        first, *others = note.calls or ("",)
+        back = f'<a href="#{first}" role="doc-backlink">{note.number}.</a> ' if first else f"{note.number}. "
+        more = "".join(f' <a href="#{ref}" role="doc-backlink" aria-label="Back to call {n}">↩{n}</a>'
+                       for n, ref in enumerate(others, start=2))
+        body = self.render_tokens(note.tokens, chapter)
+        if body.startswith("<p>"):
+            body = "<p>" + back + body[3:]
         else:
-            out.append(etree.tostring(part, method="xml", encoding="unicode", with_tail=True))
-    return "".join(out)
+            body = f"<p>{back}</p>\n{body}"
+        if more:
+            body = body.rstrip()
+            body = body[: -len("</p>")] + more + "</p>" if body.endswith("</p>") else body + f"<p>{more}</p>"
+        return (f'<aside class="footnote" id="{note.id}" epub:type="footnote" role="doc-footnote">\n'
+                f"{body.strip()}\n</aside>")
 
 
-def _chapter_body(chapter: Chapter, book: Book) -> str:
-    """The chapter with EPUB 3 note semantics and links pointing at the right files."""
+GENERATED_FILES = {"cover", "titlepage", "nav", "toc", "content", "styles", "images"}
 
-    def noteref(match: re.Match) -> str:
-        return f'<a class="noteref" epub:type="noteref" role="doc-noteref" href="#{match["note_id"]}" id="{match["ref_id"]}">{match["number"]}</a>'
 
-    def link(match: re.Match) -> str:
-        target = match.group(1)
-        owner = book.chapter_with_id(target)
-        if owner is None or owner is chapter:
-            return match.group(0)
-        return f'href="{chapter_file(owner)}#{target}"'
+def chapter_files(book: Book) -> dict[str, str]:
+    """Chapter id → file name: the chapter's own name in plain ASCII (``01-beginnings.xhtml``), or
+    ``chapter-N.xhtml`` when that is empty, taken by a generated file (cover, title page, nav) or by another chapter."""
+    files: dict[str, str] = {}
+    for index, chapter in enumerate(book.chapters, start=1):
+        name = slugify(chapter.stem)
+        if not name or name in GENERATED_FILES or f"{name}.xhtml" in files.values() or name.startswith("chapter-"):
+            name = f"chapter-{index}"
+        files[chapter.id] = f"{name}.xhtml"
+    return files
 
-    body = as_xhtml(chapter.html)
-    body = NOTEREF.sub(noteref, body)
-    body = re.sub(r'href="#([^"]+)"', link, body)
-    notes = "\n".join(
-        f'<aside class="footnote" id="{note.id}" epub:type="footnote" role="doc-footnote">\n'
-        + as_xhtml(note.html).replace("<p>", f'<p><a href="#noteref-{note.number}" role="doc-backlink">{note.number}.</a> ', 1)
-        + "\n</aside>"
-        for note in chapter.notes
-    )
+
+def _chapter_body(renderer: EpubChapterRenderer, chapter: Chapter) -> str:
+    """The chapter's text, then its notes."""
+    body = renderer.render_tokens(chapter.tokens, chapter)
+    notes = "\n".join(renderer.note(note, chapter) for note in chapter.notes)
     return f'<section epub:type="chapter" role="doc-chapter" aria-labelledby="{chapter.id}">\n{body}{notes}\n</section>'
 
 
@@ -97,18 +111,18 @@ def _title_page(book: Book) -> str:
     lines = ['<section epub:type="titlepage" class="titlepage" aria-label="Title page">', f'<h1 class="title">{escape(meta.title)}</h1>']
     if meta.subtitle:
         lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
-    lines += [f'<p class="author">{escape(author)}</p>' for author in meta.authors]
-    imprint = [part for part in (meta.publisher, meta.date, meta.rights) if part]
+    if meta.authors:
+        lines.append(f'<p class="author">{escape(names(meta.authors))}</p>')
     lines.append('<div class="imprint">')
-    lines += [f"<p>{escape(part)}</p>" for part in imprint]
-    lines.append(f"<p>{escape(meta.identifier)}</p>\n</div>\n</section>")
+    lines += [f"<p>{escape(line)}</p>" for line in imprint_lines(meta)]
+    lines.append("</div>\n</section>")
     return "\n".join(lines)
 
 
 def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
     """schema.org accessibility metadata that describes this book truthfully, and no more."""
-    images = [tag for chapter in book.chapters for tag in re.findall(r"<img\b[^>]*>", chapter.html)]
-    every_image_described = all(re.search(r'\balt="[^"]*\S[^"]*"', tag) for tag in images)
+    images = book.images
+    every_image_described = book.every_image_described
     properties: list[tuple[str, str]] = [("schema:accessMode", "textual")]
     if images:
         properties.append(("schema:accessMode", "visual"))
@@ -132,9 +146,10 @@ def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
         epub_book.add_metadata(None, "meta", value, {"property": name})
 
 
-def render_epub(book: Book, styles: Path, target: Path) -> EpubResult:
-    """Write the EPUB to ``target`` atomically; byte-identical for the same ``SOURCE_DATE_EPOCH``."""
+def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) -> list[Path]:
+    """Write ``<slug>.epub`` atomically; byte-identical for the same ``SOURCE_DATE_EPOCH``."""
     meta = book.metadata
+    target = dist / f"{meta.slug}.epub"
     modified = build_time()
     epub_book = epub.EpubBook()
     epub_book.set_identifier(meta.identifier)
@@ -152,45 +167,50 @@ def render_epub(book: Book, styles: Path, target: Path) -> EpubResult:
 
     css = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=stylesheet(styles, "epub.css").read_bytes())
     epub_book.add_item(css)
-    epub_book.set_cover(COVER_IMAGE, cached_cover_png(meta, styles, target.parent / CACHE_FOLDER), create_page=False)
+    cover_png, drawn = cached_cover_png(meta, styles, dist / CACHE_FOLDER)
+    report(f"cover   {'drawn' if drawn else 'from the cache'}")
+    epub_book.set_cover(COVER_IMAGE, cover_png, create_page=False)
     for index, asset in enumerate(book.assets, start=1):
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))
 
+    renderer = EpubChapterRenderer(book)
     cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover"))
     title_page = _document("titlepage", "titlepage.xhtml", xhtml_document(meta.title, meta.language, _title_page(book), "frontmatter"))
     chapters = [
-        _document(f"chapter-{index}", chapter_file(chapter), xhtml_document(chapter.title, meta.language, _chapter_body(chapter, book), "bodymatter"))
+        _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter"))
         for index, chapter in enumerate(book.chapters, start=1)
     ]
-    nav = _document("nav", "nav.xhtml", xhtml_document("Contents", meta.language, _nav(book)))
+    nav = _document("nav", "nav.xhtml", xhtml_document("Contents", meta.language, _nav(book, renderer)))
     nav.properties = ["nav"]
     for item in (cover_page, title_page, *chapters):
         epub_book.add_item(item)
     epub_book.add_item(nav)
     epub_book.add_item(epub.EpubNcx())
-    epub_book.toc = [_toc_entry(chapter) for chapter in book.chapters]
+    epub_book.toc = [_toc_entry(chapter, renderer) for chapter in book.chapters]
     epub_book.spine = [cover_page, title_page, nav, *chapters]
-    epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book)]
+    epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book, renderer)]
     with atomic_output(target) as temporary:
         epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
         _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
-    return EpubResult(target, len(chapters) + 3)
+    report(f"epub    {len(chapters) + 3} documents → {target}")
+    return [target]
 
 
-def _landmarks(book: Book) -> list[tuple[str, str, str]]:
+def _landmarks(book: Book, renderer: EpubChapterRenderer) -> list[tuple[str, str, str]]:
     """(EPUB 2 guide type, file, title) for the cover, the contents and the start of the text."""
-    return [("cover", "cover.xhtml", "Cover"), ("toc", "nav.xhtml", "Contents"), ("text", chapter_file(book.chapters[0]), "Start of text")]
+    return [("cover", "cover.xhtml", "Cover"), ("toc", "nav.xhtml", "Contents"), ("text", renderer.files[book.chapters[0].id], "Start of text")]
 
 
-def _nav(book: Book) -> str:
+def _nav(book: Book, renderer: EpubChapterRenderer) -> str:
     """The EPUB 3 navigation document: contents two levels deep, and hidden landmarks."""
     items = []
     for chapter in book.chapters:
-        sections = "".join(f'<li><a href="{chapter_file(chapter)}#{s.id}">{escape(s.text)}</a></li>' for s in chapter.sections)
+        file = renderer.files[chapter.id]
+        sections = "".join(f'<li><a href="{file}#{s.id}">{escape(s.text)}</a></li>' for s in chapter.sections)
         nested = f"<ol>{sections}</ol>" if sections else ""
-        items.append(f'<li><a href="{chapter_file(chapter)}">{escape(chapter.title)}</a>{nested}</li>')
+        items.append(f'<li><a href="{file}">{escape(chapter.title)}</a>{nested}</li>')
     epub3_types = {"text": "bodymatter"}
-    landmarks = "".join(f'<li><a epub:type="{epub3_types.get(kind, kind)}" href="{href}">{title}</a></li>' for kind, href, title in _landmarks(book))
+    landmarks = "".join(f'<li><a epub:type="{epub3_types.get(kind, kind)}" href="{href}">{title}</a></li>' for kind, href, title in _landmarks(book, renderer))
     return (
         '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n<h1 id="toc-title">Contents</h1>\n'
         + "<ol>\n" + "\n".join(items) + "\n</ol>\n</nav>\n"
@@ -204,16 +224,17 @@ def _document(uid: str, file_name: str, content: bytes) -> epub.EpubItem:
 
 def _cover_page(book: Book) -> str:
     """The cover image, with the cover's text as its description."""
-    alt = f"Cover: {book.metadata.title}" + (f", by {', '.join(book.metadata.authors)}" if book.metadata.authors else "")
+    alt = f"Cover: {book.metadata.title}" + (f", by {names(book.metadata.authors)}" if book.metadata.authors else "")
     return f'<section class="cover" epub:type="cover"><img role="doc-cover" src="{COVER_IMAGE}" alt="{escape(alt)}"/></section>'
 
 
-def _toc_entry(chapter: Chapter):
-    link = epub.Link(chapter_file(chapter), chapter.title, f"toc-{chapter.id}")
+def _toc_entry(chapter: Chapter, renderer: EpubChapterRenderer):
+    file = renderer.files[chapter.id]
+    link = epub.Link(file, chapter.title, f"toc-{chapter.id}")
     if not chapter.sections:
         return link
-    section = epub.Section(chapter.title, href=chapter_file(chapter))
-    return (section, [epub.Link(f"{chapter_file(chapter)}#{heading.id}", heading.text, f"toc-{heading.id}") for heading in chapter.sections])
+    section = epub.Section(chapter.title, href=file)
+    return (section, [epub.Link(f"{file}#{heading.id}", heading.text, f"toc-{heading.id}") for heading in chapter.sections])
 
 
 def _make_reproducible(path: Path, date_time: tuple[int, ...], language: str) -> None:

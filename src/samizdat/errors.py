@@ -1,36 +1,42 @@
-"""The one error type for problems in a manuscript, and the findings behind it."""
+"""The one error type for problems in a manuscript, and the findings behind it.
+
+Every finding names a rule of the catalogue (:mod:`samizdat.rules`), which gives its level.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-Level = Literal["error", "warning"]
+from .rules import Level, rule
 
 
 @dataclass(frozen=True)
 class Finding:
     """One thing wrong with a manuscript, located as precisely as we can."""
 
+    code: str
     path: Path
     message: str
     line: int | None = None
-    level: Level = "error"
+
+    @property
+    def level(self) -> Level:
+        return rule(self.code).level
 
     def __str__(self) -> str:
         path = self.path
         if path.is_absolute() and path.is_relative_to(Path.cwd()):
             path = path.relative_to(Path.cwd())  # Short paths, as an editor's terminal shows them.
         where = f"{path}:{self.line}" if self.line else str(path)
-        return f"{where}: {self.level}: {self.message}"
+        return f"{where}: {self.level}[{self.code}]: {self.message}"
 
 
 class ManuscriptError(Exception):
-    """The manuscript cannot be built; ``str()`` is one line per error a user sees."""
+    """The manuscript cannot be built; ``str()`` is one line per finding a user sees."""
 
-    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
-        self.findings = (Finding(path, message, line),)
+    def __init__(self, code: str, path: Path, message: str, line: int | None = None) -> None:
+        self.findings: tuple[Finding, ...] = (Finding(code, path, message, line),)
         super().__init__(str(self.findings[0]))
 
     def __reduce__(self):
@@ -41,7 +47,7 @@ class ManuscriptError(Exception):
     def from_findings(cls, findings: list[Finding]) -> ManuscriptError:
         """One error for a whole check: every finding, warnings included, one line each."""
         first = next(finding for finding in findings if finding.level == "error")
-        error = cls(first.path, first.message, first.line)
+        error = cls(first.code, first.path, first.message, first.line)
         error.findings = tuple(findings)
         error.args = ("\n".join(str(finding) for finding in findings),)
         return error
@@ -49,15 +55,23 @@ class ManuscriptError(Exception):
 
 @dataclass
 class Findings:
-    """Collects what the checks find, so that one run reports every problem, not just the first."""
+    """Collects what the checks find, so that one run reports every problem, not just the first.
+
+    Warnings whose rule the book silences (``lint: ignore`` in ``book.yaml``) are dropped.
+    """
 
     items: list[Finding] = field(default_factory=list)
+    ignored: frozenset[str] = frozenset()
 
-    def error(self, path: Path, message: str, line: int | None = None) -> None:
-        self.items.append(Finding(path, message, line, "error"))
+    def add(self, code: str, path: Path, message: str, line: int | None = None) -> None:
+        if rule(code).level == "warning" and code in self.ignored:
+            return
+        self.items.append(Finding(code, path, message, line))
 
-    def warning(self, path: Path, message: str, line: int | None = None) -> None:
-        self.items.append(Finding(path, message, line, "warning"))
+    def silence(self, codes: frozenset[str]) -> None:
+        """From now on, and for what was found so far, drop warnings of these rules."""
+        self.ignored = codes
+        self.items = [item for item in self.items if not (item.level == "warning" and item.code in codes)]
 
     @property
     def errors(self) -> list[Finding]:

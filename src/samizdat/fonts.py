@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import font_source_sans_pro
@@ -44,3 +45,17 @@ def font_face_css() -> str:
         f"font-weight: {face.weight}; font-style: {face.style}; }}"
         for face in BOOK_FONTS
     )
+
+
+ROLES = {"roman": ("Source Serif Pro", 400, "normal"), "italic": ("Source Serif Pro", 400, "italic"),
+         "bold": ("Source Serif Pro", 700, "normal"), "code": ("Source Sans Pro", 400, "normal")}
+
+
+@cache
+def drawable(role: str) -> frozenset[int]:
+    """Code points the face set for ``role`` (roman, italic, bold, code) can draw."""
+    from fontTools.ttLib import TTFont
+
+    family, weight, style = ROLES[role]
+    face = next(f for f in BOOK_FONTS if (f.family, f.weight, f.style) == (family, weight, style))
+    return frozenset(TTFont(face.path, lazy=True).getBestCmap())

@@ -1,8 +1,9 @@
-"""Markdown → tokens → HTML: markdown-it-py configured for books, plus small plugins.
+"""Markdown → tokens: markdown-it-py configured for books, plus small plugins.
 
 Two plugins are ours: heading ids (``{#id}`` or an automatic slug, unique across
-the whole book) and figures (an image with a title, alone in its paragraph).
-Footnote references render as ``NOTEREF_HTML`` so that renderers can find them.
+the whole book) and figures (an image with a title, alone in its paragraph, becomes
+a ``figure`` token holding the image). Rendering is each output's business
+(:mod:`samizdat.render` and the renderers).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import re
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -18,8 +18,6 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .metadata import slugify
 
 EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
-NOTEREF_HTML = '<a class="noteref" role="doc-noteref" href="#{note_id}" id="{ref_id}">{number}</a>'
-NOTEREF = re.compile(r'<a class="noteref" role="doc-noteref" href="#(?P<note_id>[\w-]+)" id="(?P<ref_id>[\w-]+)">(?P<number>\d+)</a>')
 
 
 def create_parser() -> MarkdownIt:
@@ -32,8 +30,6 @@ def create_parser() -> MarkdownIt:
     md.use(footnote_plugin)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("figures", _figures)
-    md.add_render_rule("figure", _render_figure)
-    md.add_render_rule("footnote_ref", _render_noteref)
     return md
 
 
@@ -86,17 +82,3 @@ def _figures(state: StateCore) -> None:
         if len(children) == 1 and children[0].type == "image" and children[0].attrGet("title"):
             figure = Token("figure", "figure", 0, map=opening.map, block=True, children=children)
             tokens[index - 1 : index + 2] = [figure]
-
-
-def _render_figure(self, tokens, idx, options, env) -> str:
-    image = tokens[idx].children[0]
-    alt = self.renderInlineAsText(image.children or [], options, env)
-    caption = escapeHtml(image.attrGet("title") or "")
-    src = escapeHtml(image.attrGet("src") or "")
-    return f'<figure>\n<img src="{src}" alt="{escapeHtml(alt)}" />\n<figcaption>{caption}</figcaption>\n</figure>\n'
-
-
-def _render_noteref(self, tokens, idx, options, env) -> str:
-    """A note call, numbered through the whole book (``book.py`` sets the number and id)."""
-    meta = tokens[idx].meta
-    return NOTEREF_HTML.format(note_id=f"note-{meta['number']}", ref_id=meta["ref_id"], number=meta["number"])

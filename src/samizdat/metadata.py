@@ -1,29 +1,39 @@
-"""``book.yaml``: the book's metadata, read and checked."""
+"""``book.yaml``: the book's metadata, read and checked.
+
+The YAML is composed into nodes and turned into plain text, lists and mappings by
+hand: every scalar stays text (no implicit dates, numbers or custom tags to crash
+on), aliases are refused (no alias bombs) and every value keeps its line.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 import re
+import unicodedata
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import langcodes
 import yaml
+from stdnum import ean, isbn
+from stdnum.exceptions import InvalidComponent, InvalidLength, ValidationError
 
 from .errors import Findings, ManuscriptError
+from .rules import RULES
 
 METADATA_FILE = "book.yaml"
 PAGE_SIZES = {"A5": "A5", "half-letter": "5.5in 8.5in"}
 KNOWN_KEYS = {
     "title", "subtitle", "author", "language", "date", "identifier", "publisher",
-    "rights", "description", "subjects", "slug", "page_size", "chapters",
+    "rights", "description", "subjects", "slug", "page_size", "chapters", "lint",
 }
-# A pragmatic BCP 47 shape: language, optional script, region and variants.
-LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|\d{3}))?(-[a-zA-Z\d]{5,8})*$")
 # Fixed namespace, so that a book without an identifier keeps the same UUID forever.
 SAMIZDAT_NAMESPACE = uuid.UUID("6f1d3b52-8a4e-5c1b-9d62-3e0f7a9c2b14")
+MAX_DEPTH = 8
+SLUG_LENGTH = 80  # File names stay well under every file system's limit.
+ISBN_PREFIX = re.compile(r"^(?:urn:isbn:|isbn(?:-1[03])?:?\s*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -41,11 +51,18 @@ class Metadata:
     subjects: tuple[str, ...] = ()
     page_size: str = "A5"
     chapters: tuple[str, ...] | None = None
+    ignored_rules: frozenset[str] = frozenset()
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def page_size_css(self) -> str:
         return PAGE_SIZES[self.page_size]
+
+    @property
+    def isbn(self) -> str | None:
+        """The identifier as a hyphenated ISBN (``978-3-16-148410-0``), when it is one."""
+        number = ISBN_PREFIX.sub("", self.identifier)
+        return isbn.format(number) if isbn.is_valid(number) else None
 
 
 def slugify(text: str) -> str:
@@ -54,87 +71,131 @@ def slugify(text: str) -> str:
     return "-".join(words)
 
 
+@dataclass(frozen=True)
+class _Value:
+    """A value from ``book.yaml`` (text, list or mapping of ``_Value``) with the line it starts on."""
+
+    data: object
+    line: int
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 def load_metadata(manuscript: Path, findings: Findings) -> Metadata:
     """Read ``book.yaml``. Problems go to ``findings``; only unreadable YAML stops here."""
     path = manuscript / METADATA_FILE
-    if not path.is_file():
-        raise ManuscriptError(path, "missing: every manuscript needs a book.yaml with at least a title")
+    if not path.is_file() or not path.resolve().is_relative_to(manuscript.resolve()):
+        raise ManuscriptError("M101", path, "missing: every manuscript needs a book.yaml with at least a title")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = _value(node, set(), 0) if node is not None else _Value({}, 1)
     except UnicodeDecodeError:
-        raise ManuscriptError(path, "not UTF-8 text; save the file as UTF-8") from None
+        raise ManuscriptError("M101", path, "not UTF-8 text; save the file as UTF-8") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ManuscriptError(path, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ManuscriptError(path, "must be a mapping of keys to values (title: ..., author: ...)")
-    return _metadata_from(data, _key_lines(node, path, findings), path, findings)
+        raise ManuscriptError("M101", path, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
+    except _Refused as refused:
+        raise ManuscriptError("M101", path, str(refused), refused.line) from None
+    if not isinstance(root.data, dict):
+        raise ManuscriptError("M101", path, "must be a mapping of keys to values (title: ..., author: ...)", root.line)
+    return _metadata_from(root.data, path, findings)
 
 
-def _key_lines(node: yaml.Node | None, path: Path, findings: Findings) -> dict[str, int]:
-    """1-based line of each top-level key, and of each item under ``chapters`` as ``chapters:NAME``.
-
-    A key given twice is reported: YAML would silently keep only the last one.
-    """
-    lines: dict[str, int] = {}
-    if not isinstance(node, yaml.MappingNode):
-        return lines
+def _value(node: yaml.Node, seen: set[int], depth: int) -> _Value:
+    line = node.start_mark.line + 1
+    if id(node) in seen:
+        raise _Refused("YAML aliases (*name) are not allowed in book.yaml: write the value out", line)
+    if depth > MAX_DEPTH:
+        raise _Refused(f"nested deeper than {MAX_DEPTH} levels", line)
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                            "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"}:
+            raise _Refused(f"the YAML tag '{node.tag}' is not allowed", line)
+        if node.tag == "tag:yaml.org,2002:null":
+            return _Value(None, line)
+        return _Value(_clean_text(node.value, line), line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Value([_value(item, seen, depth + 1) for item in node.value], line)
+    mapping: dict[str, _Value] = {}
     for key, value in node.value:
-        if str(key.value) in lines:
-            findings.warning(path, f"key '{key.value}' is given twice; only the last one counts", key.start_mark.line + 1)
-        lines[str(key.value)] = key.start_mark.line + 1
-        if key.value == "chapters" and isinstance(value, yaml.SequenceNode):
-            for item in value.value:
-                lines[f"chapters:{item.value}"] = item.start_mark.line + 1
-    return lines
+        if not isinstance(key, yaml.ScalarNode):
+            raise _Refused("a key must be plain text", key.start_mark.line + 1)
+        name = _clean_text(key.value, key.start_mark.line + 1)
+        if name in mapping:
+            mapping[f"\0repeated {name} {key.start_mark.line + 1}"] = _Value(name, key.start_mark.line + 1)
+        mapping[name] = _value(value, seen, depth + 1)
+        mapping[name] = _Value(mapping[name].data, key.start_mark.line + 1)
+    return _Value(mapping, line)
 
 
-def _metadata_from(data: dict, lines: dict[str, int], path: Path, findings: Findings) -> Metadata:
-    def error(key: str, message: str) -> None:
-        findings.error(path, message, lines.get(key))
+def _clean_text(text: str, line: int) -> str:
+    """Join escaped surrogate pairs (``"\\ud83d\\ude00"``, as ``json.dump`` writes emoji); refuse control characters."""
+    try:
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        raise _Refused("a lone surrogate (\\ud800–\\udfff) is not a character", line) from None
+    for character in text:
+        if unicodedata.category(character) == "Cc" and character not in "\n\t":
+            raise _Refused(f"control character U+{ord(character):04X} is not allowed", line)
+    return text
+
+
+def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> Metadata:
+    lines = {key: value.line for key, value in data.items()}
+
+    def error(key: str, message: str, code: str = "M103") -> None:
+        findings.add(code, path, message, lines.get(key))
 
     def text(key: str) -> str | None:
         value = data.get(key)
-        if value is None:
+        if value is None or value.data is None:
             return None
-        if isinstance(value, (dict, list)):
-            error(key, f"'{key}' must be text, not a {'list' if isinstance(value, list) else 'mapping'}")
+        if not isinstance(value.data, str):
+            error(key, f"'{key}' must be text, not a {'list' if isinstance(value.data, list) else 'mapping'}")
             return None
-        return str(value).strip()
+        return " ".join(value.data.split()) or None
 
     def text_list(key: str) -> tuple[str, ...]:
         value = data.get(key)
-        if value is None:
+        if value is None or value.data is None:
             return ()
-        if isinstance(value, (str, int, float)):
-            return (str(value).strip(),)
-        if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
-            return tuple(str(item).strip() for item in value)
+        if isinstance(value.data, str):
+            return (value.data.strip(),)
+        if isinstance(value.data, list) and all(isinstance(item.data, str) for item in value.data):
+            for item in value.data:
+                lines.setdefault(f"{key}:{item.data}", item.line)
+            return tuple(item.data.strip() for item in value.data)
         error(key, f"'{key}' must be text or a list of text")
         return ()
 
+    for key, value in data.items():
+        if key.startswith("\0repeated "):
+            findings.add("M105", path, f"key '{value.data}' is given twice; only the last one counts", value.line)
     title = text("title")
     if not title:
-        findings.error(path, "'title' is required", lines.get("title"))
+        error("title", "'title' is required", "M102")
         title = "Untitled"
     authors = text_list("author")
     language = text("language") or "en"
-    if not LANGUAGE_TAG.match(language):
+    if not langcodes.tag_is_valid(language):
         error("language", f"'language' must be a BCP 47 tag such as en or pt-BR, not '{language}'")
         language = "en"
     page_size = text("page_size") or "A5"
     if page_size not in PAGE_SIZES:
         error("page_size", f"'page_size' must be one of {', '.join(PAGE_SIZES)}, not '{page_size}'")
         page_size = "A5"
-    slug = text("slug") or slugify(title)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", slug):
-        error("slug", f"'slug' must be a plain file name stem, not '{slug}'")
-        slug = slugify(title) or "book"
+    slug = text("slug")
+    if slug is not None and not re.fullmatch(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{SLUG_LENGTH - 1}}}", slug):
+        error("slug", f"'slug' must be a plain file name stem of at most {SLUG_LENGTH} letters, digits, '.', '_' or '-', not '{slug}'")
+        slug = None
+    slug = slug or _slug_from_title(title)
     chapters = None
     if "chapters" in data:
         chapters = text_list("chapters")
@@ -142,17 +203,19 @@ def _metadata_from(data: dict, lines: dict[str, int], path: Path, findings: Find
             error("chapters", "'chapters' must list at least one file")
     identifier = text("identifier")
     if identifier and (problem := isbn_problem(identifier)):
-        error("identifier", problem)
-    for key in sorted(set(data) - KNOWN_KEYS, key=str):
-        close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+        error("identifier", problem, "M104")
+    for key in sorted(set(data) - KNOWN_KEYS):
+        if key.startswith("\0"):
+            continue
+        close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        findings.warning(path, f"unknown key '{key}' is ignored{hint}", lines.get(str(key)))
+        findings.add("M105", path, f"unknown key '{key}' is ignored{hint}", lines.get(key))
     return Metadata(
         title=title,
         subtitle=text("subtitle"),
         authors=authors,
         language=language,
-        date=_date(data.get("date"), lambda message: error("date", message)),
+        date=_date(text("date"), lambda message: error("date", message)),
         identifier=identifier or _derived_identifier(title, authors),
         publisher=text("publisher"),
         rights=text("rights"),
@@ -161,48 +224,86 @@ def _metadata_from(data: dict, lines: dict[str, int], path: Path, findings: Find
         slug=slug,
         page_size=page_size,
         chapters=chapters,
+        ignored_rules=_ignored_rules(data.get("lint"), path, findings),
         lines=lines,
     )
 
 
-ISBN = re.compile(r"^(?:urn:isbn:|isbn(?:-1[03])?:?\s*)?([0-9][0-9 -]{8,}[0-9X])$", re.I)
+def _slug_from_title(title: str) -> str:
+    """The title's words, transliterated to ASCII, cut at a word boundary; ``book`` when nothing is left."""
+    from anyascii import anyascii
+
+    slug = slugify(anyascii(title))[:SLUG_LENGTH].rstrip("-")
+    if len(slug) == SLUG_LENGTH and "-" in slug:
+        slug = slug.rsplit("-", 1)[0]
+    return slug or "book"
+
+
+def _ignored_rules(value: _Value | None, path: Path, findings: Findings) -> frozenset[str]:
+    """``lint: {ignore: [T101, …]}``: warnings the book silences. Errors cannot be silenced."""
+    if value is None or value.data is None:
+        return frozenset()
+    ignore = value.data.get("ignore") if isinstance(value.data, dict) else None
+    items = ignore.data if ignore is not None else None
+    if isinstance(items, str):
+        items = [ignore]
+    if not isinstance(items, list) or not all(isinstance(item.data, str) for item in items):
+        findings.add("M106", path, "'lint' must be a mapping such as {ignore: [T101]}", value.line)
+        return frozenset()
+    codes = set()
+    for item in items:
+        code = item.data.strip().upper()
+        if code not in RULES:
+            findings.add("M106", path, f"'lint: ignore' names '{item.data}', which is not a rule (invoke check --rules lists them)", item.line)
+        elif RULES[code].level == "error":
+            findings.add("M106", path, f"'lint: ignore' names {code}, an error: only warnings can be silenced", item.line)
+        else:
+            codes.add(code)
+    return frozenset(codes)
 
 
 def isbn_problem(identifier: str) -> str | None:
-    """Why an ISBN identifier is invalid (length or check digit); None when valid or not an ISBN."""
-    match = ISBN.match(identifier.strip())
-    if not match:
+    """Why an ISBN identifier is invalid; None when it is valid or is not meant as an ISBN.
+
+    An identifier is meant as an ISBN when it says so (``urn:isbn:``, ``ISBN``) or is
+    10 or 13 digits (hyphens and spaces aside); ``2026-11-24-0001`` is not.
+    """
+    stripped = identifier.strip()
+    number = ISBN_PREFIX.sub("", stripped)
+    compact = re.sub(r"[\s-]", "", number)
+    if number == stripped and not re.fullmatch(r"\d{9}[\dXx]|\d{13}", compact):
         return None
-    digits = re.sub(r"[ -]", "", match.group(1)).upper()
-    if len(digits) == 13 and digits.isdigit():
-        total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
-        check = str(-total % 10)
-    elif len(digits) == 10 and digits[:9].isdigit():
-        value = -sum(int(d) * (10 - i) for i, d in enumerate(digits[:9])) % 11
-        check = "X" if value == 10 else str(value)
-    else:
-        return f"identifier '{identifier}' looks like an ISBN but has {len(digits)} digits, not 10 or 13"
-    if digits[-1] != check:
-        return f"identifier '{identifier}': the ISBN check digit should be {check}, not {digits[-1]}"
+    try:
+        isbn.validate(number)
+    except InvalidLength:
+        return f"identifier '{identifier}' looks like an ISBN but has {len(compact)} characters, not 10 or 13"
+    except InvalidComponent:
+        return f"identifier '{identifier}': an ISBN-13 starts with 978 or 979"
+    except ValidationError:
+        if not re.fullmatch(r"\d{9}[\dXx]|\d{13}", compact):
+            return f"identifier '{identifier}' is not an ISBN: only digits, and X as the last of ten"
+        check = isbn._calc_isbn10_check_digit(compact[:-1]) if len(compact) == 10 else ean.calc_check_digit(compact[:-1])
+        return f"identifier '{identifier}': the ISBN check digit should be {check}, not {compact[-1].upper()}"
     return None
 
 
-def _date(value: object, complain: Callable[[str], None]) -> str | None:
-    """The publication date as ISO 8601 (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
-    if value is None:
+def _date(text: str | None, complain) -> str | None:
+    """The publication date as ISO 8601 (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``), checked to exist."""
+    if text is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    if re.fullmatch(r"\d{4}(-\d{2})?", text):
-        return text
+    text = text.strip()
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        if re.fullmatch(r"\d{4}", text):
+            return text
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            dt.date.fromisoformat(text + "-01")
+            return text
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text).isoformat()
     except ValueError:
-        complain(f"'date' must be a date such as 2026-11-24, not '{text}'")
-        return None
+        pass
+    complain(f"'date' must be a date such as 2026-11-24, not '{text}'")
+    return None
 
 
 def _derived_identifier(title: str, authors: tuple[str, ...]) -> str:

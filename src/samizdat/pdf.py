@@ -1,4 +1,4 @@
-"""The PDF renderer: ``Book`` → HTML → WeasyPrint (``styles/cover.css``, ``styles/print.css``) → PDF.
+"""The PDF renderer: ``Book`` tokens → HTML for WeasyPrint (``styles/cover.css``, ``styles/print.css``) → PDF.
 
 A build lays the book out as one document; watch mode lays it out chapter by
 chapter and keeps the layouts (see :class:`Typesetter`).
@@ -6,33 +6,49 @@ chapter and keeps the layouts (see :class:`Typesetter`).
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from html import escape
 from pathlib import Path
 
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
 from .book import Book, Chapter
-from .cover import cover_html
+from .cover import cover_html, imprint_lines
 from .dates import build_time, iso_utc
 from .errors import ManuscriptError
-from .fonts import FONT_DIRECTORIES, font_face_css
-from .markdown import NOTEREF
+from .fingerprint import files_digest, folder_digest
 from .output import atomic_output
-from .styles import stylesheet
+from .render import ChapterRenderer
+from .renderers import Report
 
 PRINT_STYLESHEETS = ("cover.css", "print.css")
 PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK colours.
-VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/x-4")
+VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 
 
-@dataclass(frozen=True)
-class PdfResult:
-    path: Path
-    pages: int
+class PdfChapterRenderer(ChapterRenderer):
+    """Chapters for one WeasyPrint document: each note is put where it is first called and floated to the page foot."""
+
+    def footnote_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        meta = tokens[idx].meta
+        if not meta["first"]:  # A later call of the same note links to it.
+            return f'<a class="noteref" href="#{meta["note_id"]}" id="{meta["ref_id"]}">{meta["number"]}</a>'
+        note = next(note for note in env["chapter"].notes if note.id == meta["note_id"])
+        return f'<span class="footnote" id="{note.id}">{self._note_text(note.tokens, env)}</span>'
+
+    def _note_text(self, tokens: Sequence[Token], env: dict) -> str:
+        """A note's paragraphs as spans, since the note sits inside the paragraph that calls it."""
+        parts = []
+        for token in tokens:
+            if token.type in {"inline", "raw_block"}:
+                parts.append(self.renderInline(token.children or [], self.options, env))
+            elif token.type in {"code_block", "fence"}:
+                parts.append(f"<code>{escape(token.content.rstrip())}</code>")
+        return "".join(f'<span class="footnote-paragraph">{part}</span>' for part in parts if part.strip())
 
 
 def _head(book: Book) -> str:
@@ -62,38 +78,26 @@ def _document(book: Book, body: list[str]) -> str:
 
 def book_html(book: Book) -> str:
     """The whole book as one HTML document: cover, contents, chapters with inline footnotes."""
-    return _document(book, [cover_html(book.metadata), _contents(book), *(_chapter(chapter, book) for chapter in book.chapters)])
+    renderer = PdfChapterRenderer(book)
+    return _document(book, [cover_html(book.metadata), _contents(book), *(_chapter(renderer, chapter, book) for chapter in book.chapters)])
 
 
 def _contents(book: Book) -> str:
     items = "\n".join(f'<li><a href="#{chapter.id}">{escape(chapter.title)}</a></li>' for chapter in book.chapters)
-    meta = book.metadata
-    imprint = [escape(part) for part in (meta.publisher, meta.date and meta.date[:4], meta.rights) if part]
+    imprint = "".join(f"<p>{escape(line)}</p>" for line in imprint_lines(book.metadata))
     return (
         '<nav class="contents" role="doc-toc" aria-labelledby="contents-title">\n'
         '<h2 id="contents-title">Contents</h2>\n'
         f"<ol>\n{items}\n</ol>\n</nav>\n"
-        f'<aside class="imprint" aria-label="Imprint"><p>{" · ".join(imprint)}</p><p>{escape(meta.identifier)}</p></aside>'
+        f'<aside class="imprint" aria-label="Imprint">{imprint}</aside>'
     )
 
 
-def _chapter(chapter: Chapter, book: Book) -> str:
-    """A chapter with each note call replaced by the note itself, which CSS floats to the page foot."""
-    notes = {note.id: note for note in chapter.notes}
-    placed: set[str] = set()
-
-    def footnote(match: re.Match) -> str:
-        note_id = match["note_id"]
-        if note_id in placed:  # A second call to the same note links to the first.
-            return f'<a class="noteref" href="#{note_id}">{match["number"]}</a>'
-        placed.add(note_id)
-        inline = re.sub(r"</p>\s*<p>", " ", notes[note_id].html).removeprefix("<p>").removesuffix("</p>")
-        return f'<span class="footnote" id="{note_id}">{inline}</span>'
-
-    html = NOTEREF.sub(footnote, chapter.html)
+def _chapter(renderer: PdfChapterRenderer, chapter: Chapter, book: Book) -> str:
     # An empty marker carries the running title: set where the chapter opens, so
     # `first-except` hides the head on that page and shows it on every later one.
     marker = f'<div class="running-title" data-title="{escape(book.metadata.title)}"></div>'
+    html = renderer.render_tokens(chapter.tokens, chapter)
     return f'<section class="chapter" role="doc-chapter" aria-labelledby="{chapter.id}">\n{marker}\n{html}</section>'
 
 
@@ -103,57 +107,34 @@ class Typesetter:
     ``layout`` sets the book as one document. ``layout_by_chapter`` sets each chapter
     as a document of its own, starting at the right page number, side and footnote
     number, and keeps those layouts: laying the book out again after an edit redoes
-    only the chapters whose text, first page or first note number changed. The
-    contents page is then set with hidden stub pages that carry each chapter's page
-    number, so ``target-counter()`` in the stylesheet works as in a whole layout.
+    only the chapters whose text, images, first page or first note number changed. It
+    keeps one layout per slot (front matter, contents stubs, each chapter position),
+    so memory does not grow with the number of edits. The contents page is then set
+    with hidden stub pages that carry each chapter's page number, so
+    ``target-counter()`` in the stylesheet works as in a whole layout.
     """
 
     def __init__(self, book: Book, styles: Path, press: bool = False) -> None:
-        from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
+        from .weasy import Weasy
 
-        from .sandbox import SandboxedFetcher
-
-        self.manuscript = book.manuscript
-        self.styles = styles
-        self.fetcher = SandboxedFetcher((book.manuscript, styles, *FONT_DIRECTORIES))
-        self.font_config = FontConfiguration()
-        self.color_profiles: dict = {}  # Like font_config, shared by the stylesheets and the render.
-        generated = font_face_css() + f"\n@page {{ size: {book.metadata.page_size_css}; }}\n"
+        extra = ""
         if press:
             profile = styles / PRESS_PROFILE
             if not profile.is_file():
-                raise ManuscriptError(profile, "not found: a press PDF needs the print shop's CMYK profile (PDF/X output intent)")
-            generated += (
+                raise ManuscriptError("S101", profile, "not found: a press PDF needs the print shop's CMYK profile (PDF/X output intent)")
+            extra = (
                 "@page { bleed: 3mm; marks: crop; }\n"
                 f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
             )
-        self.stylesheets = [self._css(generated)]
-        for name in PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ()):
-            path = stylesheet(styles, name)
-            self.stylesheets.append(self._refusing(partial(CSS, filename=str(path), font_config=self.font_config,
-                                                           color_profiles=self.color_profiles, url_fetcher=self.fetcher)))
-        self.cache: dict[tuple[str, str], object] = {}  # (HTML, extra CSS) → laid-out document
-
-    def _css(self, text: str):
-        from weasyprint import CSS
-
-        return CSS(string=text, font_config=self.font_config, color_profiles=self.color_profiles, url_fetcher=self.fetcher)
-
-    def _refusing(self, step):
-        from .sandbox import RefusedResource
-
-        try:
-            return step()
-        except RefusedResource as refused:
-            raise refused.as_manuscript_error(self.styles) from None
+        self.manuscript = book.manuscript
+        self.weasy = Weasy((book.manuscript,), styles, book.metadata.page_size_css, extra)
+        names = PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ())
+        self.stylesheets = [*self.weasy.base, *(self.weasy.stylesheet(name) for name in names)]
+        self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
 
     def _render(self, html: str, extra_css: str = ""):
-        from weasyprint import HTML
-
-        document = HTML(string=html, base_url=self.manuscript.as_uri() + "/", url_fetcher=self.fetcher)
-        stylesheets = self.stylesheets + ([self._css(extra_css)] if extra_css else [])
-        return self._refusing(partial(document.render, stylesheets=stylesheets, font_config=self.font_config, color_profiles=self.color_profiles))
+        stylesheets = self.stylesheets + ([self.weasy.css(extra_css)] if extra_css else [])
+        return self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
 
     def layout(self, book: Book):
         return self._stamped(self._render(book_html(book)))
@@ -166,23 +147,28 @@ class Typesetter:
 
     def layout_by_chapter(self, book: Book):
         """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
-        front_pages = len(self._cached(_document(book, [cover_html(book.metadata), _contents(book)])).pages)
+        renderer = PdfChapterRenderer(book)
+        front_pages = len(self._cached("front", _document(book, [cover_html(book.metadata), _contents(book)])).pages)
         pages, starts, first_note = [], {}, 1
         next_page = front_pages + 1
-        for chapter in book.chapters:
-            document = self._chapter_document(book, chapter, next_page, first_note)
+        for index, chapter in enumerate(book.chapters):
+            document = self._chapter_document(renderer, book, index, next_page, first_note)
             chapter_pages = document.pages[1:] if next_page % 2 == 0 else document.pages  # Drop the side blank.
             starts[chapter.id] = next_page
             pages.extend(chapter_pages)
             next_page += len(chapter_pages)
             first_note += len(chapter.notes)
+        for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
+            del self.slots[stale]
         front = self._front(book, starts)
         return self._stamped(front.copy(front.pages[:front_pages] + pages))
 
-    def _cached(self, html: str, extra_css: str = ""):
-        if (html, extra_css) not in self.cache:
-            self.cache[html, extra_css] = self._render(html, extra_css)
-        return self.cache[html, extra_css]
+    def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
+        """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
+        key = (html, extra_css, images)
+        if slot not in self.slots or self.slots[slot][0] != key:
+            self.slots[slot] = (key, self._render(html, extra_css))
+        return self.slots[slot][1]
 
     def _front(self, book: Book, starts: dict[str, int]):
         """Cover and contents, then one small, empty stub page per chapter, numbered as that chapter's first page."""
@@ -195,31 +181,62 @@ class Typesetter:
             f"@page stub-{index} {{ size: 20mm; margin: 0; counter-reset: page {starts[chapter.id]}; {blank_margins} }}\n"
             for index, chapter in enumerate(book.chapters)
         )
-        return self._cached(_document(book, [cover_html(book.metadata), _contents(book), stubs]), numbering)
+        return self._cached("contents", _document(book, [cover_html(book.metadata), _contents(book), stubs]), numbering)
 
-    def _chapter_document(self, book: Book, chapter: Chapter, first_page: int, first_note: int):
+    def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_page: int, first_note: int):
+        chapter = book.chapters[index]
         left_start = first_page % 2 == 0
         # A blank first page makes an even-numbered start a left-hand page, as in the whole book.
         blank = '<div class="side-blank" style="break-after: page"></div>' if left_start else ""
         numbering = f"@page :first {{ counter-reset: page {first_page - left_start}; }}\nhtml {{ counter-reset: footnote {first_note - 1}; }}\n"
-        return self._cached(_document(book, [blank + _chapter(chapter, book)]), numbering)
+        images = files_digest([book.manuscript / name for name in chapter.assets])
+        return self._cached(f"chapter-{index}", _document(book, [blank + _chapter(renderer, chapter, book)]), numbering, images)
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
-            document.write_pdf(temporary, font_config=self.font_config, pdf_variant=variant, pdf_identifier=True)
+            document.write_pdf(temporary, font_config=self.weasy.font_config, pdf_variant=variant, pdf_identifier=True)
 
 
-def render_pdf(book: Book, styles: Path, target: Path, *, variant: str = "pdf/ua-1", press: bool = False,
-               report: Callable[[str], None] = lambda _: None, typesetter: Typesetter | None = None) -> PdfResult:
-    """Lay out the book and write it to ``target`` atomically, reporting each stage.
+@dataclass(frozen=True)
+class PdfOptions:
+    press: bool = False
+    variant: str | None = None
 
-    With a ``typesetter`` kept from an earlier build (watch mode), only what changed is laid out again.
+    @property
+    def pdf_variant(self) -> str:
+        return self.variant or ("pdf/x-4" if self.press else "pdf/ua-1")
+
+    def __post_init__(self) -> None:
+        if self.variant not in (None, *VARIANTS) or (self.press and self.variant not in (None, "pdf/x-4")):
+            allowed = "pdf/x-4 (with --press)" if self.press else ", ".join(VARIANTS)
+            raise ValueError(f"--variant must be {allowed}, not {self.variant!r}")
+
+    def file_name(self, slug: str) -> str:
+        suffix = "-press" if self.press else {"pdf/a-3b": "-pdfa"}.get(self.pdf_variant, "")
+        return f"{slug}{suffix}.pdf"
+
+
+def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *, press: bool = False, variant: str | None = None) -> list[Path]:
+    """Lay out the book and write it atomically, reporting each stage.
+
+    ``state`` is kept between builds by watch mode: there the typesetter and its
+    chapter layouts are kept, and only what changed is laid out again.
     """
+    options = PdfOptions(press, variant)
+    target = dist / options.file_name(book.metadata.slug)
     started = time.perf_counter()
-    setter = typesetter or Typesetter(book, styles, press)
-    document = setter.layout_by_chapter(book) if typesetter else setter.layout(book)
+    if "watching" in state:
+        key = (book.metadata.page_size, options.press, folder_digest(styles))
+        if state.get("typesetter_key") != key:
+            state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
+        setter = state["typesetter"]
+        document = setter.layout_by_chapter(book)
+    else:
+        setter = Typesetter(book, styles, options.press)
+        document = setter.layout(book)
     report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
     started = time.perf_counter()
-    setter.write(document, target, variant)
-    report(f"write   {variant}  [{time.perf_counter() - started:.2f}s]")
-    return PdfResult(target, len(document.pages))
+    setter.write(document, target, options.pdf_variant)
+    report(f"write   {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
+    report(f"pdf     {len(document.pages)} pages → {target}")
+    return [target]

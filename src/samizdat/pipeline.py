@@ -7,17 +7,14 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
 from .book import Book, load_book
 from .errors import ManuscriptError
+from .fingerprint import code_fingerprint, folder_digest
 from .output import atomic_output
-
-Report = Callable[[str], None]
-
+from .renderers import REGISTRY, Report, renderer
 
 def quiet(_: str) -> None:
     """A reporter that says nothing."""
@@ -58,33 +55,26 @@ def check(manuscript: Path) -> list[str]:
     return [str(warning) for warning in load_book(manuscript).warnings]
 
 
-def build_pdf(manuscript: Path, dist: Path, styles: Path, *, variant: str = "pdf/ua-1", press: bool = False,
-              report: Report = to_stderr, warn: Report = to_stderr, typesetters: dict | None = None) -> Path:
-    """Build the pamphlet. Given ``typesetters`` (kept by watch mode), lay out only what changed."""
-    from .pdf import Typesetter, render_pdf
+def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr, warn: Report = to_stderr,
+          state: dict | None = None, **options) -> list[Path]:
+    """Check the manuscript, then make the output called ``name`` (see :mod:`samizdat.renderers`).
 
+    ``options`` are the renderer's own keyword arguments (the PDF's ``press`` and ``variant``).
+    """
     clock = Stopwatch()
     book = load(manuscript, report, warn)
-    target = dist / f"{book.metadata.slug}{'-press' if press else ''}.pdf"
-    typesetter = None
-    if typesetters is not None:
-        key = (book.metadata.page_size, press, _digest(styles))
-        if key not in typesetters:
-            typesetters.clear()  # Styles or page size changed: earlier layouts are stale.
-            typesetters[key] = Typesetter(book, styles, press)
-        typesetter = typesetters[key]
-    result = render_pdf(book, styles, target, variant=variant, press=press, report=report, typesetter=typesetter)
-    report(f"pdf     {result.pages} pages → {target}  [{clock}]")
-    return target
+    paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
+    report(f"{name:<7} done  [{clock}]")
+    return paths
 
 
 def build_booklet(manuscript: Path, dist: Path, styles: Path, *, sheet: str = "a4", report: Report = to_stderr) -> Path:
     """The pamphlet PDF, then its pages imposed for saddle stitching."""
     from .booklet import impose
 
-    pamphlet = build_pdf(manuscript, dist, styles, report=report)
+    [pamphlet] = build("pdf", manuscript, dist, styles, report=report)
     clock = Stopwatch()
-    target = pamphlet.with_name(f"{pamphlet.stem}-booklet.pdf")
+    target = pamphlet.with_name(f"{pamphlet.stem}-booklet{'' if sheet == 'a4' else '-' + sheet}.pdf")
     result = impose(pamphlet, target, sheet)
     report(f"booklet {result.sheets} sheets ({result.pages} pages + {result.blanks} blank) on {sheet.upper()}, scale {result.scale:.3f} → {target}  [{clock}]")
     return target
@@ -94,7 +84,7 @@ def build_proof(manuscript: Path, dist: Path, styles: Path, *, report: Report = 
     """The pamphlet PDF, then a contact sheet of its pages."""
     from .proof import contact_sheet
 
-    pamphlet = build_pdf(manuscript, dist, styles, report=report)
+    [pamphlet] = build("pdf", manuscript, dist, styles, report=report)
     clock = Stopwatch()
     target = pamphlet.with_name(f"{pamphlet.stem}-proof.png")
     result = contact_sheet(pamphlet, target)
@@ -102,40 +92,28 @@ def build_proof(manuscript: Path, dist: Path, styles: Path, *, report: Report = 
     return target
 
 
-def build_epub(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr, warn: Report = to_stderr) -> Path:
-    from .epub import render_epub
-
-    clock = Stopwatch()
-    book = load(manuscript, report, warn)
-    target = dist / f"{book.metadata.slug}.epub"
-    result = render_epub(book, styles, target)
-    report(f"epub    {result.documents} documents → {target}  [{clock}]")
-    return target
-
-
-BUILDERS = {"pdf": build_pdf, "epub": build_epub}
 STAMP = ".samizdat-build.json"
 
 
 def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr) -> list[Path]:
-    """PDF and EPUB, built at the same time in two processes; nothing at all when nothing changed.
+    """Every registered output, each in its own process; nothing at all when nothing changed.
 
-    The up-to-date check reads file bytes and a stamp in ``dist/`` and never imports
-    WeasyPrint, so an unchanged book returns at once.
+    The up-to-date check reads file bytes, samizdat's code fingerprint and a stamp in
+    ``dist/`` and never imports WeasyPrint, so an unchanged book returns at once.
     """
     clock = Stopwatch()
     stamp_path = dist / STAMP
     inputs = _inputs_fingerprint(manuscript, styles)
-    if (known := _read_stamp(stamp_path)) and known["inputs"] == inputs and known["outputs"] == _outputs_state(dist, known["outputs"]):
+    if (known := _read_stamp(stamp_path)) and known.get("inputs") == inputs and known.get("outputs") == _outputs_state(dist, known["outputs"]):
         report(f"build   up to date: {', '.join(sorted(known['outputs']))}  [{clock}]")
         return [dist / name for name in sorted(known["outputs"])]
     load(manuscript, report)  # Check first, once, before starting the workers.
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=len(BUILDERS)) as pool:
+    with ProcessPoolExecutor(max_workers=len(REGISTRY)) as pool:
         # The workers stay silent: the check above has already printed any warnings once.
-        futures = [pool.submit(builder, manuscript, dist, styles, report=quiet, warn=quiet) for builder in BUILDERS.values()]
-        outputs = [future.result() for future in futures]
+        futures = [pool.submit(build, name, manuscript, dist, styles, report=quiet, warn=quiet) for name in REGISTRY]
+        outputs = [path for future in futures for path in future.result()]
     state = _outputs_state(dist, {path.name: None for path in outputs})
     with atomic_output(stamp_path) as temporary:
         temporary.write_text(json.dumps({"inputs": inputs, "outputs": state}, indent=1))
@@ -144,9 +122,9 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
 
 
 def _inputs_fingerprint(manuscript: Path, styles: Path) -> str:
-    digest = hashlib.sha256(f"{__version__}|{os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
+    digest = hashlib.sha256(f"{code_fingerprint()}|{os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
     for folder in (manuscript, styles):
-        digest.update(_digest(folder).encode())
+        digest.update(folder_digest(folder).encode())
     return digest.hexdigest()
 
 
@@ -161,18 +139,10 @@ def _outputs_state(dist: Path, names: dict) -> dict[str, list[int] | None]:
 
 def _read_stamp(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        stamp = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _digest(folder: Path) -> str:
-    """A fingerprint of every file in ``folder``, to notice restyling."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return stamp if isinstance(stamp, dict) and isinstance(stamp.get("outputs"), dict) else None
 
 
 def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, report: Report = to_stderr) -> None:
@@ -182,17 +152,14 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
     """
     from watchfiles import watch as watch_files
 
-    typesetters: dict = {}  # Chapter layouts kept between rebuilds.
+    states: dict[str, dict] = {name: {"watching": True} for name in formats}  # What each renderer keeps between rebuilds.
 
     def rebuild() -> None:
         clock = Stopwatch()
         try:
             for index, name in enumerate(formats):
                 warn = to_stderr if index == 0 else quiet  # Each warning once per rebuild.
-                if name == "pdf":
-                    build_pdf(manuscript, dist, styles, report=report, warn=warn, typesetters=typesetters)
-                else:
-                    BUILDERS[name](manuscript, dist, styles, report=report, warn=warn)
+                build(name, manuscript, dist, styles, report=report, warn=warn, state=states[name])
         except ManuscriptError as error:
             to_stderr(str(error))
             to_stderr(f"watch   build failed; fix and save to try again  [{clock}]")

@@ -22,8 +22,8 @@ class RefusedResource(FatalURLFetchingError):
         for stylesheet in sorted(styles.glob("*.css")):
             for number, line in enumerate(stylesheet.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
                 if self.url in line or (self.url.startswith("file:") and Path(self.url).name in line):
-                    return ManuscriptError(stylesheet, str(self), number)
-        return ManuscriptError(styles, str(self))
+                    return ManuscriptError("S101", stylesheet, str(self), number)
+        return ManuscriptError("S101", styles, str(self))
 
 
 class SandboxedFetcher(URLFetcher):

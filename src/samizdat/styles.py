@@ -11,5 +11,5 @@ def stylesheet(styles: Path, name: str) -> Path:
     """``styles/name``, or a clear error when a restyled folder lacks it."""
     path = styles / name
     if not path.is_file():
-        raise ManuscriptError(path, "stylesheet not found (copy it from the samizdat repository's styles/ folder)")
+        raise ManuscriptError("S101", path, "stylesheet not found (copy it from the samizdat repository's styles/ folder)")
     return path

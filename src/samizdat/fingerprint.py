@@ -1,0 +1,43 @@
+"""Fingerprints that cache keys and the up-to-date stamp are made of.
+
+A cached output is valid only for the same inputs *and* the same code: samizdat's
+own source files (whatever ``__version__`` says) and the exact versions of every
+installed distribution (WeasyPrint, fonts, ebooklib, …).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@cache
+def code_fingerprint() -> str:
+    """Hash of samizdat's source and data files and of every installed distribution's name and version."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".yaml", ".json", ".css"}:
+            digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    versions = sorted({f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions()})
+    digest.update("\n".join(versions).encode())
+    return digest.hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    """Hash of every file's path and bytes in ``folder``, to notice any edit, addition or removal."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def files_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,62 @@
+"""WeasyPrint set up once for the book: its fonts, the page size, the styles folder and the sandbox.
+
+The PDF and the EPUB's cover image both typeset through :class:`Weasy`, so both see
+the same fonts, the same stylesheets and the same gate to the outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from .fonts import FONT_DIRECTORIES, font_face_css
+from .styles import stylesheet
+
+T = TypeVar("T")
+
+
+class Weasy:
+    """One ``FontConfiguration``, colour profiles and ``SandboxedFetcher`` shared by stylesheets and renders."""
+
+    def __init__(self, roots: tuple[Path, ...], styles: Path, page_size_css: str, extra_css: str = "") -> None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        from .sandbox import SandboxedFetcher
+
+        self.styles = styles
+        self.fetcher = SandboxedFetcher((*roots, styles, *FONT_DIRECTORIES))
+        self.font_config = FontConfiguration()
+        self.color_profiles: dict = {}
+        self.base = [self.css(font_face_css() + f"\n@page {{ size: {page_size_css}; }}\n" + extra_css)]
+
+    def css(self, text: str):
+        from weasyprint import CSS
+
+        return self.refusing(partial(CSS, string=text, font_config=self.font_config,
+                                     color_profiles=self.color_profiles, url_fetcher=self.fetcher))
+
+    def stylesheet(self, name: str):
+        """``styles/name``, loaded through the sandbox."""
+        from weasyprint import CSS
+
+        path = stylesheet(self.styles, name)
+        return self.refusing(partial(CSS, filename=str(path), font_config=self.font_config,
+                                     color_profiles=self.color_profiles, url_fetcher=self.fetcher))
+
+    def render(self, html: str, base_url: str, stylesheets: list):
+        """Lay out ``html``; a refused resource becomes a finding naming the stylesheet and line."""
+        from weasyprint import HTML
+
+        document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
+        return self.refusing(partial(document.render, stylesheets=stylesheets, font_config=self.font_config,
+                                     color_profiles=self.color_profiles))
+
+    def refusing(self, step: Callable[[], T]) -> T:
+        from .sandbox import RefusedResource
+
+        try:
+            return step()
+        except RefusedResource as refused:
+            raise refused.as_manuscript_error(self.styles) from None
