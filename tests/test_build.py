@@ -99,26 +99,39 @@ def test_chapter_by_chapter_layout_equals_the_whole_layout(typeset, tmp_path: Pa
     assert any(isinstance(target, str) and target.isdigit() for _, target in whole["links"])  # internal links resolved to pages
 
 
-def test_an_edit_that_shifts_pages_relays_later_chapters_and_still_equals_a_whole_layout(typeset, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    book, setter = typeset
-    setter.layout_by_chapter(book)  # the layouts a watch session would hold
-    renders = []
+def _counting_renders(setter, monkeypatch) -> list[str]:
+    renders: list[str] = []
     original_render = setter._render
     monkeypatch.setattr(setter, "_render", lambda html, css="": renders.append(html) or original_render(html, css))
+    return renders
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_edit_that_shifts_pages_relays_later_chapters_and_still_equals_a_whole_layout(manuscript_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    book = load_book(manuscript_copy)
+    setter = Typesetter(book, ROOT / "styles")
+    setter.layout_by_chapter(book)  # the layouts a watch session would hold
+    renders = _counting_renders(setter, monkeypatch)
 
     # A small edit in chapter 3 that does not change its length: only chapter 3 is laid out again.
-    chapters = list(book.chapters)
-    chapters[2] = dataclasses.replace(chapters[2], html=chapters[2].html.replace("peasants", "the peasants", 1))
-    small = dataclasses.replace(book, chapters=tuple(chapters))
-    setter.layout_by_chapter(small)
+    _edit(manuscript_copy / "03-terror-and-degeneration.md", "peasants", "the peasants")
+    setter.layout_by_chapter(load_book(manuscript_copy))
     assert len(renders) == 1 and "the peasants" in renders[0]
 
     # A long addition to chapter 2 pushes every later chapter on by a page (and onto the other side).
     renders.clear()
-    extra = "<p>" + " ".join(["An added sentence that fills the page with words."] * 60) + "</p>"
-    chapters[1] = dataclasses.replace(chapters[1], html=chapters[1].html + extra)
-    edited = dataclasses.replace(book, chapters=tuple(chapters))
+    chapter = manuscript_copy / "02-prison-spain-and-russia.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + " ".join(["An added sentence that fills the page with words."] * 60) + "\n")
+    edited = load_book(manuscript_copy)
     setter.write(setter.layout_by_chapter(edited), tmp_path / "parts.pdf", "pdf/ua-1")
     assert len(renders) >= 4  # chapter 2, the shifted chapters after it, and the contents
     write_whole(edited, tmp_path / "whole.pdf")
@@ -126,3 +139,23 @@ def test_an_edit_that_shifts_pages_relays_later_chapters_and_still_equals_a_whol
     parts, whole = pdf_facts(tmp_path / "parts.pdf"), pdf_facts(tmp_path / "whole.pdf")
     assert whole["pages"] > len(PdfReader(tmp_path / "before.pdf").pages)
     assert parts == whole
+
+
+def test_an_edited_image_is_laid_out_again_and_the_cache_keeps_one_layout_per_slot(manuscript_copy: Path, monkeypatch) -> None:
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    book = load_book(manuscript_copy)
+    setter = Typesetter(book, ROOT / "styles")
+    setter.layout_by_chapter(book)
+    renders = _counting_renders(setter, monkeypatch)
+    # The chapter text is unchanged; only the image file's bytes change.
+    _edit(manuscript_copy / "images" / "timeline.svg", "Brussels", "Bruxelles")
+    setter.layout_by_chapter(load_book(manuscript_copy))
+    assert len(renders) == 1 and "timeline.svg" in renders[0]
+    slots = len(book.chapters) + 2  # front matter, contents with stubs, one per chapter
+    for number in range(20):
+        _edit(manuscript_copy / "03-terror-and-degeneration.md", "peasants", f"peasants{number}")
+        setter.layout_by_chapter(load_book(manuscript_copy))
+        _edit(manuscript_copy / "03-terror-and-degeneration.md", f"peasants{number}", "peasants")
+    assert len(setter.slots) == slots

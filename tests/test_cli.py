@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def assert_refused(result, *fragments: str) -> None:
 
 
 BREAKAGES = {
-    "malformed yaml": ("book.yaml", lambda m: (m / "book.yaml").write_text("title: [unclosed\n"), ("book.yaml:", "error:")),
+    "malformed yaml": ("book.yaml", lambda m: (m / "book.yaml").write_text("title: [unclosed\n"), ("book.yaml:", "error[M101]:")),
     "missing title": ("book.yaml", lambda m: (m / "book.yaml").write_text("".join(line for line in (m / "book.yaml").read_text().splitlines(True) if not line.startswith("title:"))), ("book.yaml", "'title' is required")),
     "missing chapter": ("book.yaml", lambda m: (m / "03-terror-and-degeneration.md").unlink(), ("book.yaml", "03-terror-and-degeneration.md", "not found")),
     "not utf-8": ("04", lambda m: (m / "04-opposition-and-exile.md").write_bytes("# Exil\n\nCaf\u00e9".encode("latin-1")), ("04-opposition-and-exile.md:3:", "UTF-8")),
@@ -62,7 +63,7 @@ def test_unknown_key_is_a_warning_naming_it(manuscript_copy: Path, tmp_path: Pat
     (manuscript_copy / "book.yaml").write_text((manuscript_copy / "book.yaml").read_text() + "colour: red\n")
     result = build(manuscript_copy, tmp_path / "dist")
     assert result.returncode == 0
-    assert re.search(r"book\.yaml:\d+: warning: unknown key 'colour'", result.stderr)
+    assert re.search(r"book\.yaml:\d+: warning\[M105\]: unknown key 'colour'", result.stderr)
 
 
 def test_default_identifier_is_stable_and_chapters_default_to_sorted_files(manuscript_copy: Path, tmp_path: Path) -> None:
@@ -73,7 +74,12 @@ def test_default_identifier_is_stable_and_chapters_default_to_sorted_files(manus
     assert first.returncode == second.returncode == 0
     outlines = [[item.title for item in PdfReader(tmp_path / d / "victor-serge.pdf").outline if not isinstance(item, list)] for d in "ab"]
     assert outlines[0] == outlines[1] == ["Beginnings", "Prison, Spain and Russia", "Terror and Degeneration", "Opposition and Exile", "The Chronicler"]
-    identifiers = [re.findall(r"urn:uuid:[0-9a-f-]{36}", pdftotext(tmp_path / d / "victor-serge.pdf")) for d in "ab"]
+    assert "urn:uuid" not in pdftotext(tmp_path / "a" / "victor-serge.pdf"), "a generated identifier means nothing to a reader"
+    identifiers = []
+    for d in "ab":
+        assert run_task("epub", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / d), "--quiet").returncode == 0
+        with zipfile.ZipFile(tmp_path / d / "victor-serge.epub") as epub:
+            identifiers.append(re.findall(r"<dc:identifier[^>]*>(urn:uuid:[0-9a-f-]{36})<", epub.read("EPUB/content.opf").decode()))
     assert identifiers[0] == identifiers[1] and len(identifiers[0]) == 1
 
 

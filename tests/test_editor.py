@@ -17,7 +17,7 @@ import pytest
 
 from conftest import INVOKE, ROOT, run_task
 
-FINDING = re.compile(r"^(?P<file>[^:]+):(?:(?P<line>\d+):)? (?P<level>error|warning): (?P<message>.+)$")
+FINDING = re.compile(r"^(?P<file>[^:]+):(?:(?P<line>\d+):)? (?P<level>error|warning)\[(?P<code>[A-Z]\d{3})\]: (?P<message>.+)$")
 
 
 def findings(output: str) -> list[dict]:
@@ -250,7 +250,7 @@ def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(manuscript_cop
         after_edit = (dist / "victor-serge.pdf").read_bytes()
         assert after_edit != first
         append(chapter, "\nA broken call[^nowhere].\n")
-        lines.wait_for(r"error: footnote \[\^nowhere\] has no definition")
+        lines.wait_for(r"error\[N101\]: footnote \[\^nowhere\] has no definition")
         lines.wait_for(r"^watch\s+build failed")
         assert (dist / "victor-serge.pdf").read_bytes() == after_edit
         chapter.write_text(chapter.read_text().replace("[^nowhere]", ""))

@@ -95,9 +95,10 @@ def test_booklet_pads_with_blanks_at_the_end_never_inside(manuscript_copy: Path,
 def test_booklet_on_letter_scales_to_fit_and_keeps_text(booklet, manuscript_copy: Path, tmp_path: Path) -> None:
     result = run_task("booklet", "--sheet", "letter", "--dist", str(tmp_path), "--quiet")
     assert result.returncode == 0, result.stderr
-    page = PdfReader(tmp_path / "victor-serge-booklet.pdf").pages[0]
+    assert not (tmp_path / "victor-serge-booklet.pdf").exists(), "the letter booklet must not overwrite the A4 one"
+    page = PdfReader(tmp_path / "victor-serge-booklet-letter.pdf").pages[0]
     assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((11 * 72, 8.5 * 72), abs=0.5)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "victor-serge-booklet.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "victor-serge-booklet-letter.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     assert "Victor Serge" in text and "Left Opposition" in text
 
 
@@ -141,7 +142,8 @@ def test_press_pdf_has_3mm_bleed_and_is_pdf_x4(tmp_path: Path) -> None:
 def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:
     result = run_task("pdf", "--variant", "pdf/a-3b", "--dist", str(tmp_path), "--quiet")
     assert result.returncode == 0, result.stderr
-    with pikepdf.open(tmp_path / f"{book_yaml()['slug']}.pdf") as pdf:
+    assert not (tmp_path / f"{book_yaml()['slug']}.pdf").exists(), "the archive variant must not overwrite the pamphlet"
+    with pikepdf.open(tmp_path / f"{book_yaml()['slug']}-pdfa.pdf") as pdf:
         xmp = pdf.Root.Metadata.read_bytes()
         assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
 

@@ -192,7 +192,6 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     with atomic_output(target) as temporary:
         epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
         _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
-    report(f"epub    {len(chapters) + 3} documents → {target}")
     return [target]
 
 

@@ -238,5 +238,4 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     started = time.perf_counter()
     setter.write(document, target, options.pdf_variant)
     report(f"write   {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
-    report(f"pdf     {len(document.pages)} pages → {target}")
     return [target]

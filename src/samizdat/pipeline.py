@@ -64,7 +64,7 @@ def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Repo
     clock = Stopwatch()
     book = load(manuscript, report, warn)
     paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
-    report(f"{name:<7} done  [{clock}]")
+    report(f"{name:<7} {', '.join(str(path) for path in paths)}  [{clock}]")
     return paths
 
 
