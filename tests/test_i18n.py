@@ -71,9 +71,14 @@ def test_fallback_to_english_is_reported(tag: str) -> None:
     resolution = locale_for(tag)
     assert resolution.fallback
     assert resolution.locale.language == "en" and resolution.locale.tag == tag
-    assert resolution.locale.label("contents") == "Contents"
+    assert resolution.locale.label("contents") == "Contents" and not resolution.locale.reviewed
     assert resolution.locale.format_date("2026-11-24") == "24 November 2026"
     assert f"'{tag}'" in (resolution.message or "") and "English is used" in (resolution.message or "")
+
+
+def test_only_english_is_marked_reviewed() -> None:
+    assert locale_for("en").locale.reviewed
+    assert not any(locale_for(language).locale.reviewed for language in SHIPPED if language != "en")
 
 
 def test_labels_take_placeholders() -> None:
@@ -189,7 +194,7 @@ def test_labels_yaml_overrides(tmp_path: Path) -> None:
     de, _ = locale_for("de", tmp_path / "labels.yaml")
     assert de.label("contents") == "Table" and de.label("notes") == "Anmerkungen"
     eo, fallback = locale_for("eo", tmp_path)
-    assert not fallback and eo.label("contents") == "Enhavo" and eo.label("notes") == "Notes"
+    assert not fallback and eo.label("contents") == "Enhavo" and eo.label("notes") == "Notes" and not eo.reviewed
     assert locale_for("fr", tmp_path / "absent").locale.label("contents") == "Table des matières"
     assert locale_for("fr").locale.label("contents") == "Table des matières"  # nothing cached from the override
 

@@ -171,7 +171,7 @@ def locale_for(language: str, overrides: Path | None = None) -> Resolution:
             quote_space=settings["quote_space"],
             direction=_direction(parsed),
             cldr_locale=reference["cldr_locale"] if fallback else _cldr_locale(parsed, base),
-            reviewed=bool(base.get("reviewed")) and not fallback,
+            reviewed=matched is not None and bool(base.get("reviewed")),
         ),
         fallback,
     )
