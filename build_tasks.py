@@ -63,13 +63,14 @@ def _reporter(quiet: bool) -> pipeline.Report:
     return pipeline.quiet if quiet else pipeline.to_stderr
 
 
-@task(help={"manuscript": COMMON_HELP["manuscript"], "rules": "List every rule of the catalogue (code, level, summary) and stop."})
-def check(c, manuscript="manuscript", rules=False):
+@task(help={"manuscript": COMMON_HELP["manuscript"], "styles": COMMON_HELP["styles"],
+            "rules": "List every rule of the catalogue (code, level, summary) and stop."})
+def check(c, manuscript="manuscript", styles="styles", rules=False):
     """Check the manuscript without building: one line per finding; exit 1 on any error."""
     if rules:
         print(catalogue_text())
         return
-    for line in _run(lambda: pipeline.check(Path(manuscript))):
+    for line in _run(lambda: pipeline.check(Path(manuscript), Path(styles))):
         print(line)
 
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from .errors import Finding, Findings, ManuscriptError
+from .i18n import LabelsError, Locale, locale_for
 from .lint import image_is_described, lint_tokens
 from .markdown import create_parser, plain_text
 from .metadata import Metadata, load_metadata
@@ -95,6 +96,7 @@ class Book:
     chapters: tuple[Chapter, ...]
     assets: tuple[Asset, ...]
     warnings: tuple[Finding, ...]
+    locale: Locale
 
     def chapter_with_id(self, chapter_id: str) -> Chapter:
         return next(chapter for chapter in self.chapters if chapter.id == chapter_id)
@@ -113,8 +115,8 @@ class Book:
         return all(image_is_described(image.alt) for image in self.images)
 
 
-def load_book(manuscript: Path) -> Book:
-    """Read, check and parse a manuscript folder.
+def load_book(manuscript: Path, styles: Path | None = None) -> Book:
+    """Read, check and parse a manuscript folder (and the labels of ``styles/labels.yaml``, if any).
 
     Every check runs; if any found an error, :class:`ManuscriptError` carries all of
     them. Warnings travel with the book.
@@ -125,8 +127,9 @@ def load_book(manuscript: Path) -> Book:
     findings = Findings()
     metadata = load_metadata(manuscript, findings)
     findings.silence(metadata.ignored_rules)
+    locale = _locale(metadata, styles, manuscript, findings)
     sources = _chapter_sources(manuscript, metadata, findings)
-    parser = create_parser()
+    parser = create_parser(locale)
     book_ids: dict[str, int] = {}
     parsed: list[_Parsed] = []
     unreadable: set[PurePosixPath] = set()  # Already reported; links into them are not reported again.
@@ -161,7 +164,19 @@ def load_book(manuscript: Path) -> Book:
         chapters.append(model)
     findings.raise_if_errors()
     assets_sorted = tuple(sorted(assets.values(), key=lambda asset: asset.name))
-    return Book(manuscript, metadata, tuple(chapters), assets_sorted, tuple(findings.warnings))
+    return Book(manuscript, metadata, tuple(chapters), assets_sorted, tuple(findings.warnings), locale)
+
+
+def _locale(metadata: Metadata, styles: Path | None, manuscript: Path, findings: Findings) -> Locale:
+    """The furniture's language; English, with a warning, when there is no translation for the book's."""
+    try:
+        resolution = locale_for(metadata.language, styles)
+    except LabelsError as error:
+        findings.add("S102", error.path, error.message, error.line)
+        resolution = locale_for(metadata.language)
+    if resolution.message:
+        findings.add("M107", manuscript / "book.yaml", resolution.message, metadata.lines.get("language"))
+    return resolution.locale
 
 
 @dataclass

@@ -19,7 +19,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from .book import Book, Chapter, Note, Target
-from .cover import cached_cover_png, imprint_lines, names
+from .cover import cached_cover_png, imprint_lines
 from .dates import build_time
 from .metadata import slugify
 from .output import atomic_output
@@ -55,6 +55,13 @@ class EpubChapterRenderer(ChapterRenderer):
         super().__init__(book, xhtml=True)
         self.files = chapter_files(book)
 
+    def renderAttrs(self, token: Token) -> str:
+        """``lang`` is doubled as ``xml:lang``, which XHTML reading systems and checkers read."""
+        attributes = super().renderAttrs(token)
+        if token.attrGet("lang"):
+            attributes += f' xml:lang="{escape(str(token.attrGet("lang")))}"'
+        return attributes
+
     def internal_href(self, target: Target, chapter: Chapter) -> str:
         fragment = f"#{target.fragment}" if target.fragment else ""
         if target.chapter == chapter.id:
@@ -70,7 +77,7 @@ class EpubChapterRenderer(ChapterRenderer):
         """The note's own blocks; its number links back to the first call, and each later call gets a backlink too."""
         first, *others = note.calls or ("",)
         back = f'<a href="#{first}" role="doc-backlink">{note.number}.</a> ' if first else f"{note.number}. "
-        more = "".join(f' <a href="#{ref}" role="doc-backlink" aria-label="Back to call {n}">↩{n}</a>'
+        more = "".join(f' <a href="#{ref}" role="doc-backlink" aria-label="{escape(self.book.locale.label("back_to_note_call"))} {n}">↩{n}</a>'
                        for n, ref in enumerate(others, start=2))
         body = self.render_tokens(note.tokens, chapter)
         if body.startswith("<p>"):
@@ -108,13 +115,14 @@ def _chapter_body(renderer: EpubChapterRenderer, chapter: Chapter) -> str:
 
 def _title_page(book: Book) -> str:
     meta = book.metadata
-    lines = ['<section epub:type="titlepage" class="titlepage" aria-label="Title page">', f'<h1 class="title">{escape(meta.title)}</h1>']
+    label = book.locale.label
+    lines = [f'<section epub:type="titlepage" class="titlepage" aria-label="{escape(label("title_page"))}">', f'<h1 class="title">{escape(meta.title)}</h1>']
     if meta.subtitle:
         lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
     if meta.authors:
-        lines.append(f'<p class="author">{escape(names(meta.authors))}</p>')
+        lines.append(f'<p class="author">{escape(book.locale.join_names(meta.authors))}</p>')
     lines.append('<div class="imprint">')
-    lines += [f"<p>{escape(line)}</p>" for line in imprint_lines(meta)]
+    lines += [f"<p>{escape(line)}</p>" for line in imprint_lines(meta, book.locale)]
     lines.append("</div>\n</section>")
     return "\n".join(lines)
 
@@ -133,11 +141,12 @@ def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
         features.append("alternativeText")
     properties += [("schema:accessibilityFeature", feature) for feature in features]
     properties.append(("schema:accessibilityHazard", "none"))
-    summary = ["Reflowable text with semantic headings, a navigable table of contents and landmarks"]
+    label = book.locale.label
+    summary = [label("a11y_summary")]
     if book.notes:
-        summary.append("footnotes are linked from their calls and back")
+        summary.append(label("a11y_notes"))
     if images:
-        summary.append("every image has a text description" if every_image_described else "some images have no text description")
+        summary.append(label("a11y_images_described") if every_image_described else label("a11y_images_undescribed"))
     properties.append(("schema:accessibilitySummary", "; ".join(summary) + "."))
     if every_image_described:
         properties.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
@@ -167,7 +176,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
 
     css = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=stylesheet(styles, "epub.css").read_bytes())
     epub_book.add_item(css)
-    cover_png, drawn = cached_cover_png(meta, styles, dist / CACHE_FOLDER)
+    cover_png, drawn = cached_cover_png(meta, book.locale, styles, dist / CACHE_FOLDER)
     report(f"cover   {'drawn' if drawn else 'from the cache'}")
     epub_book.set_cover(COVER_IMAGE, cover_png, create_page=False)
     for index, asset in enumerate(book.assets, start=1):
@@ -180,7 +189,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
         _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter"))
         for index, chapter in enumerate(book.chapters, start=1)
     ]
-    nav = _document("nav", "nav.xhtml", xhtml_document("Contents", meta.language, _nav(book, renderer)))
+    nav = _document("nav", "nav.xhtml", xhtml_document(book.locale.label("contents"), meta.language, _nav(book, renderer)))
     nav.properties = ["nav"]
     for item in (cover_page, title_page, *chapters):
         epub_book.add_item(item)
@@ -197,7 +206,9 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
 
 def _landmarks(book: Book, renderer: EpubChapterRenderer) -> list[tuple[str, str, str]]:
     """(EPUB 2 guide type, file, title) for the cover, the contents and the start of the text."""
-    return [("cover", "cover.xhtml", "Cover"), ("toc", "nav.xhtml", "Contents"), ("text", renderer.files[book.chapters[0].id], "Start of text")]
+    label = book.locale.label
+    return [("cover", "cover.xhtml", label("cover")), ("toc", "nav.xhtml", label("contents")),
+            ("text", renderer.files[book.chapters[0].id], label("start_of_text"))]
 
 
 def _nav(book: Book, renderer: EpubChapterRenderer) -> str:
@@ -209,11 +220,11 @@ def _nav(book: Book, renderer: EpubChapterRenderer) -> str:
         nested = f"<ol>{sections}</ol>" if sections else ""
         items.append(f'<li><a href="{file}">{escape(chapter.title)}</a>{nested}</li>')
     epub3_types = {"text": "bodymatter"}
-    landmarks = "".join(f'<li><a epub:type="{epub3_types.get(kind, kind)}" href="{href}">{title}</a></li>' for kind, href, title in _landmarks(book, renderer))
+    landmarks = "".join(f'<li><a epub:type="{epub3_types.get(kind, kind)}" href="{href}">{escape(title)}</a></li>' for kind, href, title in _landmarks(book, renderer))
     return (
-        '<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n<h1 id="toc-title">Contents</h1>\n'
+        f'<nav epub:type="toc" role="doc-toc" id="toc" aria-labelledby="toc-title">\n<h1 id="toc-title">{escape(book.locale.label("contents"))}</h1>\n'
         + "<ol>\n" + "\n".join(items) + "\n</ol>\n</nav>\n"
-        + f'<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="Landmarks">\n<ol>{landmarks}</ol>\n</nav>'
+        + f'<nav epub:type="landmarks" id="landmarks" hidden="hidden" aria-label="{escape(book.locale.label("landmarks"))}">\n<ol>{landmarks}</ol>\n</nav>'
     )
 
 
@@ -223,7 +234,9 @@ def _document(uid: str, file_name: str, content: bytes) -> epub.EpubItem:
 
 def _cover_page(book: Book) -> str:
     """The cover image, with the cover's text as its description."""
-    alt = f"Cover: {book.metadata.title}" + (f", by {names(book.metadata.authors)}" if book.metadata.authors else "")
+    meta, locale = book.metadata, book.locale
+    alt = (locale.label("cover_alt_authors", title=meta.title, authors=locale.join_names(meta.authors)) if meta.authors
+           else locale.label("cover_alt", title=meta.title))
     return f'<section class="cover" epub:type="cover"><img role="doc-cover" src="{COVER_IMAGE}" alt="{escape(alt)}"/></section>'
 
 

@@ -9,25 +9,32 @@ a ``figure`` token holding the image). Rendering is each output's business
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .i18n import Locale
 from .metadata import slugify
 
 EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 
 
-def create_parser() -> MarkdownIt:
-    """CommonMark, tables, strikethrough, footnotes, smart punctuation, raw inline HTML."""
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+def create_parser(locale: Locale | None = None) -> MarkdownIt:
+    """CommonMark, tables, strikethrough, footnotes, smart punctuation in the book's language, raw inline HTML."""
+    options: dict = {"typographer": True, "html": True}
+    if locale is not None:
+        options["quotes"] = locale.quotes
+    md = MarkdownIt("commonmark", options)
     # Every URL reaches our own checks (book.py), which refuse unsafe ones with a message,
     # instead of markdown-it silently leaving them as literal text.
     md.validateLink = lambda url: True
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    if locale is not None and locale.quote_space:
+        md.core.ruler.after("smartquotes", "quote_space", partial(_space_quotes, locale))
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("figures", _figures)
     return md
@@ -36,6 +43,14 @@ def create_parser() -> MarkdownIt:
 def plain_text(inline: Token) -> str:
     """The words of an inline token, without markup."""
     return "".join(child.content for child in inline.children or [] if child.type in {"text", "code_inline"})
+
+
+def _space_quotes(locale: Locale, state: StateCore) -> None:
+    """French and similar: the narrow no-break space inside « », in prose text only (never in code)."""
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                child.content = locale.space_quotes(child.content)
 
 
 def _heading_ids(state: StateCore) -> None:

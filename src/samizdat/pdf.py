@@ -79,17 +79,18 @@ def _document(book: Book, body: list[str]) -> str:
 def book_html(book: Book) -> str:
     """The whole book as one HTML document: cover, contents, chapters with inline footnotes."""
     renderer = PdfChapterRenderer(book)
-    return _document(book, [cover_html(book.metadata), _contents(book), *(_chapter(renderer, chapter, book) for chapter in book.chapters)])
+    return _document(book, [cover_html(book.metadata, book.locale), _contents(book), *(_chapter(renderer, chapter, book) for chapter in book.chapters)])
 
 
 def _contents(book: Book) -> str:
     items = "\n".join(f'<li><a href="#{chapter.id}">{escape(chapter.title)}</a></li>' for chapter in book.chapters)
-    imprint = "".join(f"<p>{escape(line)}</p>" for line in imprint_lines(book.metadata))
+    imprint = "".join(f"<p>{escape(line)}</p>" for line in imprint_lines(book.metadata, book.locale))
+    label = book.locale.label
     return (
         '<nav class="contents" role="doc-toc" aria-labelledby="contents-title">\n'
-        '<h2 id="contents-title">Contents</h2>\n'
+        f'<h2 id="contents-title">{escape(label("contents"))}</h2>\n'
         f"<ol>\n{items}\n</ol>\n</nav>\n"
-        f'<aside class="imprint" aria-label="Imprint">{imprint}</aside>'
+        f'<aside class="imprint" aria-label="{escape(label("imprint"))}">{imprint}</aside>'
     )
 
 
@@ -148,7 +149,7 @@ class Typesetter:
     def layout_by_chapter(self, book: Book):
         """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
         renderer = PdfChapterRenderer(book)
-        front_pages = len(self._cached("front", _document(book, [cover_html(book.metadata), _contents(book)])).pages)
+        front_pages = len(self._cached("front", _document(book, [cover_html(book.metadata, book.locale), _contents(book)])).pages)
         pages, starts, first_note = [], {}, 1
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
@@ -181,7 +182,7 @@ class Typesetter:
             f"@page stub-{index} {{ size: 20mm; margin: 0; counter-reset: page {starts[chapter.id]}; {blank_margins} }}\n"
             for index, chapter in enumerate(book.chapters)
         )
-        return self._cached("contents", _document(book, [cover_html(book.metadata), _contents(book), stubs]), numbering)
+        return self._cached("contents", _document(book, [cover_html(book.metadata, book.locale), _contents(book), stubs]), numbering)
 
     def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_page: int, first_note: int):
         chapter = book.chapters[index]

@@ -37,22 +37,22 @@ class Stopwatch:
         return f"{time.perf_counter() - self.start:.2f}s"
 
 
-def load(manuscript: Path, report: Report, warn: Report = to_stderr) -> Book:
+def load(manuscript: Path, styles: Path, report: Report, warn: Report = to_stderr) -> Book:
     """Parse and check the manuscript; warnings reach the user whatever the verbosity (``warn``)."""
     clock = Stopwatch()
-    book = load_book(manuscript)
+    book = load_book(manuscript, styles)
     for warning in book.warnings:
         warn(str(warning))
     report(f"parse   {len(book.chapters)} chapters, {len(book.assets)} assets  [{clock}]")
     return book
 
 
-def check(manuscript: Path) -> list[str]:
+def check(manuscript: Path, styles: Path) -> list[str]:
     """Every finding about the manuscript, one line each, without building anything.
 
     Raises :class:`ManuscriptError` (carrying the errors) when there is any error.
     """
-    return [str(warning) for warning in load_book(manuscript).warnings]
+    return [str(warning) for warning in load_book(manuscript, styles).warnings]
 
 
 def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr, warn: Report = to_stderr,
@@ -62,7 +62,7 @@ def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Repo
     ``options`` are the renderer's own keyword arguments (the PDF's ``press`` and ``variant``).
     """
     clock = Stopwatch()
-    book = load(manuscript, report, warn)
+    book = load(manuscript, styles, report, warn)
     paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
     report(f"{name:<7} {', '.join(str(path) for path in paths)}  [{clock}]")
     return paths
@@ -107,7 +107,7 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
     if (known := _read_stamp(stamp_path)) and known.get("inputs") == inputs and known.get("outputs") == _outputs_state(dist, known["outputs"]):
         report(f"build   up to date: {', '.join(sorted(known['outputs']))}  [{clock}]")
         return [dist / name for name in sorted(known["outputs"])]
-    load(manuscript, report)  # Check first, once, before starting the workers.
+    load(manuscript, styles, report)  # Check first, once, before starting the workers.
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=len(REGISTRY)) as pool:

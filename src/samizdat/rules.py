@@ -50,6 +50,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("T101", "warning", "a straight quote is left after smart punctuation"),
     Rule("T102", "warning", "a character the book fonts cannot draw"),
     Rule("S101", "error", "a stylesheet is missing, or loads a file outside the manuscript and styles folders"),
+    Rule("S102", "error", "labels.yaml in the styles folder is not valid (unknown key, wrong placeholders, bad YAML)"),
 )
 
 
