@@ -24,7 +24,7 @@ from .i18n import LabelsError, Locale, locale_for
 from .lint import image_is_described, lint_tokens
 from .markdown import create_parser, plain_text
 from .metadata import Metadata, load_metadata
-from .rawhtml import Nesting, clean_url, sanitize
+from .rawhtml import Nesting, Sanitizer, clean_url
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
@@ -265,17 +265,18 @@ def _sanitize_raw_html(tokens: list[Token], path: Path, book_ids: dict[str, int]
     for index, token in enumerate(tokens):
         line = token.map[0] + 1 if token.map else line
         if token.type == "html_block":
-            children = sanitize(token.content, inline=False, report=report)
+            children = Sanitizer(inline=False, report=report).fragment(token.content)
             tokens[index] = Token("raw_block", "", 0, map=token.map, block=True, children=children)
             for child in children:
                 blocks.token(child)
         elif token.type == "inline" and token.children:
             inline = Nesting(report)
+            sanitizer = Sanitizer(inline=True, report=report)
             children: list[Token] = []
             for child in token.children:
                 if child.type == "html_inline":
-                    children += sanitize(child.content, inline=True, report=report)
-                else:
+                    children += sanitizer.fragment(child.content)
+                elif not sanitizer.skipping:
                     children.append(child)
             for child in children:
                 inline.token(child)

@@ -109,23 +109,33 @@ class _FragmentParser(HTMLParser):
     inline: bool
     report: Report
     tokens: list[Token] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # A refused element and what is inside it are skipped.
 
     def __post_init__(self) -> None:
         super().__init__(convert_charrefs=True)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._element(tag, attrs, closing=tag in VOID)
+        if self.refused:
+            self.refused.append(tag) if tag not in VOID else None
+            return
+        if not self._element(tag, attrs, closing=tag in VOID) and tag not in VOID:
+            self.refused.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._element(tag, attrs, closing=True)
+        if not self.refused:
+            self._element(tag, attrs, closing=True)
 
     def handle_endtag(self, tag: str) -> None:
+        if self.refused:
+            if tag in self.refused:
+                del self.refused[self.refused.index(tag):]
+            return
         if tag in VOID or not self._allowed(tag):
             return
         self.tokens.append(Token("link_close" if tag == "a" else "raw_close", tag, -1))
 
     def handle_data(self, data: str) -> None:
-        if data:
+        if data and not self.refused:
             self.tokens.append(Token("text", "", 0, content=data))
 
     def handle_comment(self, data: str) -> None:
@@ -145,14 +155,15 @@ class _FragmentParser(HTMLParser):
             return True
         return tag in FLOW and not self.inline
 
-    def _element(self, tag: str, attrs: list[tuple[str, str | None]], closing: bool) -> None:
+    def _element(self, tag: str, attrs: list[tuple[str, str | None]], closing: bool) -> bool:
+        """Keep an allowed element as tokens and return True; report a refused one and return False."""
         if not self._allowed(tag):
             if tag in FLOW:
                 self.report("H101", f"raw HTML <{tag}> cannot sit inside a paragraph: put it on lines of its own, with blank lines around")
             else:
                 reason = REFUSED_BECAUSE.get(tag, "it is not on the list of elements a book may use")
                 self.report("H101", f"raw HTML <{tag}> is not allowed: {reason}")
-            return
+            return False
         kept: dict[str, str] = {}
         for name, value in attrs:
             if problem := _attribute_problem(tag, name, value):
@@ -179,14 +190,29 @@ class _FragmentParser(HTMLParser):
             self.tokens.append(Token("raw_open", tag, 1, attrs=kept))
             if closing:
                 self.tokens.append(Token("raw_close", tag, -1))
+        return True
 
 
-def sanitize(html: str, inline: bool, report: Report) -> list[Token]:
-    """The allowed tokens of one raw HTML fragment; whatever is refused is reported, not kept."""
-    parser = _FragmentParser(inline=inline, report=report)
-    parser.feed(html)
-    parser.close()
-    return parser.tokens
+class Sanitizer:
+    """Raw HTML fragments of one paragraph (or one HTML block), fed in order: the allowed tokens of each.
+
+    Whatever is refused is reported, not kept, and so is everything inside a refused
+    element, even across fragments (``<svg>``, then ``<circle/>``, then ``</svg>``).
+    """
+
+    def __init__(self, inline: bool, report: Report) -> None:
+        self.parser = _FragmentParser(inline=inline, report=report)
+
+    def fragment(self, html: str) -> list[Token]:
+        self.parser.tokens = []
+        self.parser.feed(html)
+        self.parser.goahead(True)  # Flush text held back at the fragment's end.
+        return self.parser.tokens
+
+    @property
+    def skipping(self) -> bool:
+        """True inside a refused element: Markdown text there is dropped too."""
+        return bool(self.parser.refused)
 
 
 @dataclass
@@ -199,6 +225,18 @@ class Nesting:
 
     report: Report
     stack: list[str] = field(default_factory=list)
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        report = self.report
+
+        def first_only(code: str, message: str) -> None:
+            """One bad nesting upsets everything after it: report the first problem only."""
+            if not self.failed:
+                self.failed = True
+                report(code, message)
+
+        self.report = first_only
 
     def token(self, token: Token) -> None:
         name = token.tag if token.type.startswith(("raw_", "link_")) or token.type == "image" else token.type.removesuffix("_open").removesuffix("_close")

@@ -1,0 +1,92 @@
+"""The rule catalogue: one small manuscript per rule in, the expected finding out (in-process, no build)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from samizdat.book import load_book
+from samizdat.errors import ManuscriptError
+from samizdat.rules import RULES
+
+GOOD_YAML = "title: A Book\nlanguage: en\n"
+GOOD_CHAPTER = "# One\n\nText.\n"
+
+# code → (book.yaml, {file: text}, expected line or None, fragment of the message)
+CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
+    "M101": ("title: [unclosed\n", {}, 2, "invalid YAML"),
+    "M102": ("language: en\n", {}, None, "'title' is required"),
+    "M103": (GOOD_YAML + "date: 2024-02-30\n", {}, 3, "'date' must be a date"),
+    "M104": (GOOD_YAML + "identifier: urn:isbn:9780306406150\n", {}, 3, "check digit should be 7"),
+    "M105": (GOOD_YAML + "colour: red\n", {}, 3, "unknown key 'colour'"),
+    "M106": (GOOD_YAML + "lint:\n  ignore: [L101]\n", {}, 4, "only warnings can be silenced"),
+    "M107": ("title: A Book\nlanguage: eo\n", {}, 2, "eo"),
+    "C101": (GOOD_YAML + "chapters:\n  - missing.md\n", {}, 4, "not found"),
+    "C102": (GOOD_YAML, {"01.md": "# One\n\nA bell\x07 rings.\n"}, 3, "control character U+0007"),
+    "C103": (GOOD_YAML, {"01.md": "Text before any title.\n"}, 1, "must begin with its title"),
+    "C104": (GOOD_YAML, {"01.md": "# One {#same}\n\n## Two {#same}\n"}, 3, "'#same' is used twice"),
+    "L101": (GOOD_YAML, {"01.md": "# One\n\nA [link](JaVaScRiPt:alert(1)).\n"}, 3, "only http, https, mailto and tel"),
+    "L102": (GOOD_YAML, {"01.md": "# One\n\nSee [there](02.md).\n"}, 3, "'02.md' is not a chapter"),
+    "N101": (GOOD_YAML, {"01.md": "# One\n\nA claim.[^ghost]\n"}, 3, "[^ghost] has no definition"),
+    "N102": (GOOD_YAML, {"01.md": "# One\n\nText.\n\n[^spare]: Never used.\n"}, 5, "[^spare] is defined but never used"),
+    "I101": (GOOD_YAML, {"01.md": "# One\n\n![A map](images/none.png)\n"}, 3, "not found"),
+    "I102": (GOOD_YAML, {"01.md": "# One\n\n![](dot.svg)\n", "dot.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'}, 3, "no alt text"),
+    "H101": (GOOD_YAML, {"01.md": "# One\n\n<iframe src=x></iframe>\n"}, 3, "<iframe> is not allowed"),
+    "H102": (GOOD_YAML, {"01.md": "# One\n\nA <span style=\"color:red\">word</span>.\n"}, 3, "'style'"),
+    "H103": (GOOD_YAML, {"01.md": "# One\n\nAn <b>unclosed word.\n"}, 3, "<b> is not closed"),
+    "T101": (GOOD_YAML, {"01.md": "# One\n\nHe said \"stop.\n"}, 3, "straight quote"),
+    "T102": (GOOD_YAML, {"01.md": "# One\n\nA snowman \u2603.\n"}, 3, "U+2603 SNOWMAN"),
+    "S102": (GOOD_YAML, {"01.md": GOOD_CHAPTER, "../styles/labels.yaml": "contnets: Inhalt\n"}, None, "contnets"),
+}
+
+
+def write_manuscript(root: Path, book_yaml: str, files: dict[str, str]) -> Path:
+    manuscript = root / "manuscript"
+    manuscript.mkdir()
+    (manuscript / "book.yaml").write_text(book_yaml, encoding="utf-8")
+    files = files if any(name.endswith(".md") for name in files) else {"01.md": GOOD_CHAPTER, **files}
+    for name, text in files.items():
+        path = manuscript / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return manuscript
+
+
+def findings_of(manuscript: Path) -> list:
+    styles = manuscript.parent / "styles"
+    try:
+        return list(load_book(manuscript, styles if styles.is_dir() else None).warnings)
+    except ManuscriptError as error:
+        return list(error.findings)
+
+
+def test_every_rule_has_a_case_here() -> None:
+    untested = set(RULES) - set(CASES) - {"S101"}  # S101 (stylesheets) is tested by building: tests/test_editor.py
+    assert not untested
+
+
+@pytest.mark.parametrize("code", CASES)
+def test_rule_reports_its_finding(code: str, tmp_path: Path) -> None:
+    book_yaml, files, line, fragment = CASES[code]
+    found = findings_of(write_manuscript(tmp_path, book_yaml, files))
+    matching = [f for f in found if f.code == code]
+    assert matching, [str(f) for f in found]
+    assert any(fragment in f.message for f in matching), [str(f) for f in matching]
+    if line is not None:
+        assert any(f.line == line for f in matching), [str(f) for f in matching]
+    assert all(f"{RULES[code].level}[{code}]" in str(f) for f in matching)
+
+
+def test_a_book_can_silence_a_warning_but_not_an_error(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, GOOD_YAML + "lint:\n  ignore: [T101, t102]\n", {"01.md": "# One\n\nHe said \"stop \u2603.\n"})
+    assert findings_of(manuscript) == []
+
+
+def test_check_rules_lists_the_catalogue_as_the_readme_does() -> None:
+    """The README's checks table has one row per rule, with the same code and level."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([A-Z]\d{3})` \| (error|warning) \|", readme, re.M))
+    assert rows == {code: rule.level for code, rule in RULES.items()}
