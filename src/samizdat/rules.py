@@ -1,0 +1,62 @@
+"""The rule catalogue: every check samizdat makes, with a stable code, a level and a one-line summary.
+
+Like Standard Ebooks' ``se lint``: a finding names its rule (``warning[T102]``), a
+book may silence warnings in ``book.yaml`` (``lint: {ignore: [T102]}``) and
+``invoke check --rules`` prints this table. The letters group rules by what they
+look at: M ``book.yaml``, C chapters, L links, N notes, I images, H raw HTML,
+T typography, S stylesheets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    level: Level
+    summary: str
+
+
+def _catalogue(*rules: Rule) -> dict[str, Rule]:
+    return {rule.code: rule for rule in rules}
+
+
+RULES: dict[str, Rule] = _catalogue(
+    Rule("M101", "error", "book.yaml is missing, unreadable or not valid YAML"),
+    Rule("M102", "error", "required 'title' is missing"),
+    Rule("M103", "error", "a value has the wrong type, or the language tag, date, page size or slug is invalid"),
+    Rule("M104", "error", "an ISBN identifier has a wrong length, prefix or check digit"),
+    Rule("M105", "warning", "an unknown or repeated key in book.yaml is ignored"),
+    Rule("M106", "error", "'lint: ignore' names an unknown rule, or an error (only warnings can be silenced)"),
+    Rule("M107", "warning", "no translation of the book's furniture (contents, notes, labels) for its language: English is used"),
+    Rule("C101", "error", "a chapter is missing, outside the folder or listed twice; or there are no chapters"),
+    Rule("C102", "error", "a chapter is not UTF-8 text, is empty, or holds control characters"),
+    Rule("C103", "error", "a chapter does not open with its title as a '# ' heading"),
+    Rule("C104", "error", "a heading or element id is used twice in the book"),
+    Rule("L101", "error", "a link leaves the book by a scheme other than http, https, mailto or tel"),
+    Rule("L102", "error", "an internal link does not reach a chapter, or a heading in it"),
+    Rule("N101", "error", "a footnote call has no definition"),
+    Rule("N102", "warning", "a footnote definition is never used"),
+    Rule("I101", "error", "an image is remote, outside the folder, missing or not SVG, PNG, JPEG, GIF or WebP"),
+    Rule("I102", "warning", "an image has no alt text"),
+    Rule("H101", "error", "raw HTML uses an element that is not on the allow-list"),
+    Rule("H102", "error", "raw HTML uses an attribute, or an attribute value, that is not on the allow-list"),
+    Rule("H103", "error", "raw HTML elements are not closed, or closed out of order"),
+    Rule("T101", "warning", "a straight quote is left after smart punctuation"),
+    Rule("T102", "warning", "a character the book fonts cannot draw"),
+    Rule("S101", "error", "a stylesheet is missing, or loads a file outside the manuscript and styles folders"),
+)
+
+
+def rule(code: str) -> Rule:
+    return RULES[code]
+
+
+def catalogue_text() -> str:
+    """The catalogue as ``invoke check --rules`` prints it: code, level, summary."""
+    return "\n".join(f"{r.code}  {r.level:<7}  {r.summary}" for r in RULES.values())
