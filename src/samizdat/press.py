@@ -57,8 +57,8 @@ def _is_rgb(space: object) -> bool:
 class ColourConverter:
     """sRGB (or an embedded RGB profile) → the output intent's CMYK, through LittleCMS (Pillow's ImageCms)."""
 
-    def __init__(self, profile: Path) -> None:
-        self.cmyk = ImageCms.getOpenProfile(str(profile))
+    def __init__(self, profile: bytes) -> None:
+        self.cmyk = ImageCms.ImageCmsProfile(io.BytesIO(profile))
         self.srgb = ImageCms.createProfile("sRGB")
         lab = ImageCms.createProfile("LAB", 5000)
         flags = ImageCms.Flags.BLACKPOINTCOMPENSATION
@@ -66,7 +66,8 @@ class ColourConverter:
                                               ImageCms.Intent.RELATIVE_COLORIMETRIC, flags)
         self.to_lab = ImageCms.buildTransform(self.cmyk, lab, "CMYK", "LAB", ImageCms.Intent.RELATIVE_COLORIMETRIC)
         ramp = Image.frombytes("CMYK", (256, 1), bytes(b for k in range(256) for b in (0, 0, 0, k)))
-        self.k_lightness = [pixel[0] for pixel in ImageCms.applyTransform(ramp, self.to_lab).getdata()]
+        ramp_lab = ImageCms.applyTransform(ramp, self.to_lab)
+        self.k_lightness = [ramp_lab.getpixel((k, 0))[0] for k in range(256)]
         self._image_transforms: dict[bytes | None, ImageCms.ImageCmsTransform] = {}
 
     @lru_cache(maxsize=4096)
@@ -99,25 +100,41 @@ class ColourConverter:
         return ImageCms.applyTransform(image.convert("RGB"), self._image_transforms[source_icc])
 
 
-def finish_press_pdf(path: Path, profile: Path) -> None:
+def finish_press_pdf(path: Path, profile: Path | None = None) -> None:
     """Rewrite the press PDF at ``path`` in place: CMYK only, bleed and media boxes, our crop marks.
 
-    ``profile`` is the output intent's CMYK ICC profile (``styles/press-cmyk.icc``).
-    Written to a temporary file and renamed, so a failure leaves the input as it was.
+    Colours go to the output intent's own profile (the PDF's GTS_PDFX DestOutputProfile), so
+    what is painted always matches what the file declares; ``profile`` (``styles/press-cmyk.icc``)
+    is used only when the PDF has none. Written to a temporary file and renamed, so a failure
+    leaves the input as it was.
     """
-    converter = ColourConverter(profile)
     temporary = path.with_name(f".{path.name}.press-tmp")
     try:
         with pikepdf.open(path) as pdf:
+            converter = ColourConverter(_intent_profile(pdf) or _read(profile))
             _remove_weasyprint_marks(pdf)
             _Recolourer(pdf, converter).run()
             registration = _registration_space(pdf)
             for page in pdf.pages:
                 _set_boxes_and_marks(pdf, page, registration)
-            pdf.save(temporary)
+            pdf.save(temporary, fix_metadata_version=False)  # Leave the PDF/X XMP exactly as written.
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _intent_profile(pdf: Pdf) -> bytes | None:
+    for intent in pdf.Root.get("/OutputIntents", Array()):
+        profile = intent.get("/DestOutputProfile")
+        if intent.get("/S") == Name("/GTS_PDFX") and isinstance(profile, Stream) and int(profile.get("/N", 0)) == 4:
+            return profile.read_bytes()
+    return None
+
+
+def _read(profile: Path | None) -> bytes:
+    if profile is None:
+        raise ValueError("the PDF has no CMYK GTS_PDFX output intent and no profile was given")
+    return profile.read_bytes()
 
 
 # --- WeasyPrint's crop marks -------------------------------------------------------------------
