@@ -199,12 +199,21 @@ def test_p109_hairlines(tmp_path: Path, content: bytes, expected: list[str]) -> 
     assert codes(make_pdf(tmp_path, content=content)) == expected
 
 
-@pytest.mark.parametrize(("colour", "expected"), [((255, 255, 255, 255), ["P110"]), ((200, 180, 160, 255), ["P110"]),
-                                                  ((0, 0, 0, 255), [])])
-def test_p110_ink_coverage_of_cmyk_images(tmp_path: Path, colour, expected: list[str]) -> None:
+@pytest.mark.parametrize(("colour", "masked", "expected"), [
+    ((255, 255, 255, 255), False, ["P110"]),
+    ((200, 180, 160, 255), False, ["P110"]),  # 312 %.
+    ((200, 180, 160, 255), True, ["P110", "P111"]),  # A soft mask neither hides the ink nor the transparency.
+    ((0, 0, 0, 255), False, []),
+])
+def test_p110_ink_coverage_of_cmyk_images(tmp_path: Path, colour, masked: bool, expected: list[str]) -> None:
     def resources(pdf):
-        return {"/XObject": Dictionary(Im1=image(pdf, "CMYK", (900, 900), colour))}
-    assert codes(make_pdf(tmp_path, content=b"q 72 0 0 72 0 0 cm /Im1 Do Q", resources=resources)) == expected
+        picture = image(pdf, "CMYK", (900, 900), colour)
+        if masked:
+            alpha = Image.new("L", (900, 900), 128).tobytes()
+            picture.SMask = pdf.make_stream(zlib.compress(alpha), Type=Name.XObject, Subtype=Name.Image, Width=900,
+                                            Height=900, ColorSpace=Name.DeviceGray, BitsPerComponent=8, Filter=Name.FlateDecode)
+        return {"/XObject": Dictionary(Im1=picture)}
+    assert sorted(codes(make_pdf(tmp_path, content=b"q 72 0 0 72 0 0 cm /Im1 Do Q", resources=resources))) == expected
 
 
 def test_p111_transparency_is_a_warning(tmp_path: Path) -> None:
@@ -368,3 +377,39 @@ def test_book_with_a_raster_image(manuscript_copy: Path, tmp_path: Path) -> None
     assert measured and abs(int(measured[1]) - x_ppi) <= 1 and abs(int(measured[2]) - y_ppi) <= 1
     assert "240×160 px" in finding.message
     assert [f.code for f in preflight(press) if f.level == "error"] == (["P107"] if finding.code == "P107" else [])
+
+
+def test_finish_converts_every_kind_of_rgb(tmp_path: Path) -> None:
+    """Greys to black ink alone, colours through the profile, in content, forms, shadings and Indexed images."""
+    def resources(pdf):
+        shading = Dictionary(ShadingType=2, ColorSpace=Name.DeviceRGB, Coords=Array([0, 0, 50, 0]),
+                             Function=Dictionary(FunctionType=2, Domain=Array([0, 1]), C0=Array([1, 0, 0]),
+                                                 C1=Array([0, 0, 1]), N=1))
+        palette = pikepdf.String(bytes([255, 0, 0, 128, 128, 128]))
+        indexed = pdf.make_stream(zlib.compress(bytes([0, 1] * 50)), Type=Name.XObject, Subtype=Name.Image, Width=10,
+                                  Height=10, BitsPerComponent=8, Filter=Name.FlateDecode,
+                                  ColorSpace=Array([Name.Indexed, Name.DeviceRGB, 1, palette]))
+        form = pdf.make_stream(b"0.5 0.5 0.5 RG 1 w 0 0 m 9 9 l S", Type=Name.XObject, Subtype=Name.Form,
+                               BBox=Array([0, 0, 10, 10]), Group=Dictionary(S=Name.Transparency, CS=Name.DeviceRGB))
+        return {"/Shading": Dictionary(Sh1=shading), "/XObject": Dictionary(Im1=indexed, Fm1=form)}
+    content = (b"0 0 0 rg 0 0 9 9 re f 1 0 0 rg 10 0 9 9 re f /DeviceRGB cs 0 0 1 sc 20 0 9 9 re f "
+               b"q 20 0 0 20 30 30 cm /Im1 Do Q /Fm1 Do q 0 50 50 10 re W n /Sh1 sh Q")
+    path = make_pdf(tmp_path, content=content, resources=resources)
+    assert "P101" in codes(path)
+    finish_press_pdf(path, PROFILE)
+    assert [f.code for f in preflight(path) if f.code != "P107"] == []  # The 10 px image is low resolution.
+    assert device_rgb_objects(path) == []
+    with pikepdf.open(path) as pdf:
+        page = pdf.pages[0]
+        fills = [[float(v) for v in operands] for operands, op in pikepdf.parse_content_stream(page) if str(op) in ("k", "sc")]
+        assert fills[0] == [0, 0, 0, 1]  # Black: K alone.
+        red, blue = fills[1], fills[2]
+        assert red[0] < 0.05 and red[1] > 0.85 and red[2] > 0.85 and red[3] < 0.05
+        assert blue[0] > 0.85 and blue[2] < 0.05
+        stroke = [[float(v) for v in operands] for operands, op in pikepdf.parse_content_stream(page.Resources.XObject.Fm1)
+                  if str(op) == "K"]
+        assert stroke[0][:3] == [0, 0, 0] and 0.5 < stroke[0][3] < 0.75  # Mid grey: a K tint alone.
+        assert page.Resources.XObject.Fm1.Group.CS == Name.DeviceCMYK
+        function = page.Resources.Shading.Sh1.Function
+        assert len(function.C0) == len(function.C1) == 4
+        assert page.Resources.XObject.Im1.ColorSpace == Name.DeviceCMYK

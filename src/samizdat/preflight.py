@@ -270,7 +270,7 @@ def _ink_checks(placements: list[_Placement], seen: set) -> Iterator[tuple[str, 
         seen.add(image.objgen)
         if _components(image.get("/ColorSpace")) != "CMYK":
             continue
-        pixels = PdfImage(image).as_pil_image()
+        pixels = PdfImage(image).as_pil_image(apply_mask=False)  # The mask is judged apart (P111).
         if pixels.mode != "CMYK":
             continue
         c, m, y, k = pixels.split()

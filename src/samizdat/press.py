@@ -316,7 +316,7 @@ class _Recolourer:
             source = space[1].read_bytes()
         else:
             return
-        pixels = PdfImage(image).as_pil_image()
+        pixels = PdfImage(image).as_pil_image(apply_mask=False)  # The soft mask stays as it is.
         cmyk = self.converter.image_to_cmyk(pixels, source)
         image.write(zlib.compress(cmyk.tobytes(), 6), filter=Name.FlateDecode)
         for key in ("/DecodeParms", "/Decode"):
