@@ -79,6 +79,12 @@ def test_the_clean_pdf_has_no_finding(tmp_path: Path) -> None:
     assert preflight_report(path) == ([], 0)
 
 
+def test_a_file_that_is_not_a_pdf_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "not.pdf").write_text("hello")
+    lines, status = preflight_report(tmp_path / "not.pdf")
+    assert status == 1 and len(lines) == 1 and lines[0].startswith(f"{tmp_path / 'not.pdf'}: error: ")
+
+
 def test_rules_are_in_the_catalogue() -> None:
     assert [code for code in RULES if code.startswith("P")] == [f"P{n}" for n in range(101, 113)]
 
@@ -99,7 +105,7 @@ def test_p101_rgb_image_and_rgb_in_a_form(tmp_path: Path) -> None:
                                BBox=Array([0, 0, 10, 10]))
         return {"/XObject": Dictionary(Im1=image(pdf, "RGB", (600, 600), (255, 0, 0)), Fm1=form)}
     assert codes(make_pdf(tmp_path, content=b"q 72 0 0 72 10 10 cm /Im1 Do Q /Fm1 Do", resources=resources)) == ["P101"]
-    assert "/DeviceRGB" in str(preflight(tmp_path / "test.pdf")[0])
+    assert "DeviceRGB colour" in str(preflight(tmp_path / "test.pdf")[0])
 
 
 def test_p101_icc_based_space_that_does_not_match_its_profile(tmp_path: Path) -> None:

@@ -74,7 +74,10 @@ def preflight(path: Path) -> list[PreflightFinding]:
 
 def preflight_report(path: Path) -> tuple[list[str], int]:
     """The findings as lines for a terminal, and the exit status: 1 when any is an error, else 0."""
-    findings = preflight(Path(path))
+    try:
+        findings = preflight(Path(path))
+    except (OSError, pikepdf.PdfError) as error:
+        return [f"{path}: error: cannot read it as a PDF ({error})"], 1
     return [str(f) for f in findings], int(any(f.level == "error" for f in findings))
 
 
@@ -367,7 +370,8 @@ class _Scan:
             allowed = {"CMYK": {"CMYK", "GRAY"}, "RGB": {"RGB", "GRAY"}, "GRAY": {"GRAY"}}.get(self.intent_space or "", set())
             if kind not in allowed:
                 intent = f"a {self.intent_space} output intent" if self.intent_space else "no usable output intent"
-                self.colour_problems.setdefault(kind, f"{space} ({where}) with {intent}")
+                self.colour_problems.setdefault(kind, f"{str(space)[1:]} colour ({where}) with {intent}: "
+                                                      "convert it to the intent's colours or an ICC-based space")
             return
         if not isinstance(space, Array) or not len(space):
             return
