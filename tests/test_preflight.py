@@ -419,3 +419,12 @@ def test_finish_converts_every_kind_of_rgb(tmp_path: Path) -> None:
         function = page.Resources.Shading.Sh1.Function
         assert len(function.C0) == len(function.C1) == 4
         assert page.Resources.XObject.Im1.ColorSpace == Name.DeviceCMYK
+
+
+def test_finishing_twice_changes_nothing(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path, content=b"1 0 0 rg 0 0 9 9 re f")
+    finish_press_pdf(path, PROFILE)
+    once = path.read_bytes()
+    finish_press_pdf(path, PROFILE)
+    assert path.read_bytes() == once
+    assert codes(path) == []

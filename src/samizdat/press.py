@@ -111,6 +111,8 @@ def finish_press_pdf(path: Path, profile: Path | None = None) -> None:
     temporary = path.with_name(f".{path.name}.press-tmp")
     try:
         with pikepdf.open(path) as pdf:
+            if _finished(pdf):
+                return  # Twice would draw the marks twice.
             converter = ColourConverter(_intent_profile(pdf) or _read(profile))
             _remove_weasyprint_marks(pdf)
             _Recolourer(pdf, converter).run()
@@ -121,6 +123,11 @@ def finish_press_pdf(path: Path, profile: Path | None = None) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _finished(pdf: Pdf) -> bool:
+    """Our registration colour in the first page's resources means this file was finished already."""
+    return bool(len(pdf.pages)) and REGISTRATION in pdf.pages[0].Resources.get("/ColorSpace", Dictionary())
 
 
 def _intent_profile(pdf: Pdf) -> bytes | None:
