@@ -51,6 +51,18 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("T102", "warning", "a character the book fonts cannot draw"),
     Rule("S101", "error", "a stylesheet is missing, or loads a file outside the manuscript and styles folders"),
     Rule("S102", "error", "labels.yaml in the styles folder is not valid (unknown key, wrong placeholders, bad YAML)"),
+    Rule("P101", "error", "press PDF: a colour space the output intent does not allow (DeviceRGB with a CMYK intent), or a broken ICC-based space"),
+    Rule("P102", "error", "press PDF: no GTS_PDFX output intent with an embedded output profile and condition identifier"),
+    Rule("P103", "error", "press PDF: the XMP metadata does not identify PDF/X-4 or declare pdf:Trapped True or False"),
+    Rule("P104", "error", "press PDF: page boxes wrong (no TrimBox or ArtBox, both, or BleedBox/MediaBox not containing them)"),
+    Rule("P105", "error", "press PDF: a font is not embedded"),
+    Rule("P106", "warning", "press PDF: a font is embedded whole rather than as a subset"),
+    Rule("P107", "error", "press PDF: an image has less than 150 ppi at its placed size"),
+    Rule("P108", "warning", "press PDF: an image has less than 300 ppi at its placed size"),
+    Rule("P109", "warning", "press PDF: a stroke thinner than 0.25 pt (hairline)"),
+    Rule("P110", "warning", "press PDF: a CMYK image with more than 300 % total ink"),
+    Rule("P111", "warning", "press PDF: transparency is used (PDF/X-4 permits it; the RIP flattens it)"),
+    Rule("P112", "error", "press PDF: a blend mode outside ISO 32000's list"),
 )
 
 
