@@ -17,6 +17,7 @@ from invoke import Collection, Exit, task
 from samizdat import pipeline
 from samizdat.booklet import SHEETS
 from samizdat.errors import ManuscriptError
+from samizdat.pdf import PdfOptions, PreflightFailed
 from samizdat.renderers import REGISTRY
 from samizdat.rules import catalogue_text
 
@@ -41,7 +42,7 @@ def _run(build: Callable[[], T]) -> T:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return build()
-    except ManuscriptError as error:
+    except (ManuscriptError, PreflightFailed) as error:
         raise Exit(f"{error}", code=1) from None
     except KeyboardInterrupt:
         raise Exit("interrupted: the previous outputs in dist/ are untouched", code=130) from None
@@ -79,8 +80,6 @@ def check(c, manuscript="manuscript", styles="styles", rules=False):
             "variant": "pdf/ua-1 (default, tagged) or pdf/a-3b (archives, <slug>-pdfa.pdf)."})
 def pdf(c, manuscript="manuscript", dist="dist", styles="styles", press=False, variant=None, quiet=False):
     """Build <dist>/<slug>.pdf, the pamphlet, from the manuscript."""
-    from samizdat.pdf import PdfOptions
-
     try:
         PdfOptions(press, variant)
     except ValueError as error:
@@ -110,6 +109,18 @@ def booklet(c, manuscript="manuscript", dist="dist", styles="styles", sheet="a4"
     _run(lambda: pipeline.build_booklet(Path(manuscript), Path(dist), Path(styles), sheet=sheet, report=_reporter(quiet)))
 
 
+@task(help={"file": "The PDF to check, e.g. dist/<slug>-press.pdf."})
+def preflight(c, file):
+    """Check a press PDF against PDF/X-4 and press practice: one line per problem; exit 1 on any error."""
+    from samizdat.preflight import preflight_report
+
+    lines, status = preflight_report(Path(file))
+    for line in lines:
+        print(line)
+    if status:
+        raise Exit(code=status)
+
+
 @task(help=COMMON_HELP)
 def proof(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
     """Build <dist>/<slug>-proof.png: every page as a thumbnail, for a look before printing."""
@@ -129,4 +140,4 @@ def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats=",".
         raise Exit("watch   stopped", code=0) from None
 
 
-ns = Collection(check, build, pdf, epub, booklet, proof, watch)
+ns = Collection(check, build, pdf, epub, booklet, preflight, proof, watch)

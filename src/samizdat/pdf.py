@@ -123,8 +123,8 @@ class Typesetter:
             profile = styles / PRESS_PROFILE
             if not profile.is_file():
                 raise ManuscriptError("S101", profile, "not found: a press PDF needs the print shop's CMYK profile (PDF/X output intent)")
-            extra = (
-                "@page { bleed: 3mm; marks: crop; }\n"
+            extra = (  # Crop marks are drawn outside the bleed by press.finish_press_pdf, not by WeasyPrint.
+                "@page { bleed: 3mm; }\n"
                 f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
             )
         self.manuscript = book.manuscript
@@ -198,6 +198,27 @@ class Typesetter:
             document.write_pdf(temporary, font_config=self.weasy.font_config, pdf_variant=variant, pdf_identifier=True)
 
 
+class PreflightFailed(Exception):
+    """A press PDF was written but fails the preflight: the print shop would refuse it."""
+
+
+def _finish_press(target: Path, profile: Path, report: Report) -> None:
+    """Convert to the output intent and draw marks outside the bleed, then preflight; errors stop the task."""
+    import sys
+
+    from .preflight import preflight_report
+    from .press import finish_press_pdf
+
+    started = time.perf_counter()
+    finish_press_pdf(target, profile)
+    lines, status = preflight_report(target)
+    for line in lines:
+        print(line, file=sys.stderr)  # Shown even with --quiet: the print shop would see them.
+    report(f"press   CMYK, crop marks, preflight {'failed' if status else 'clean'}  [{time.perf_counter() - started:.2f}s]")
+    if status:
+        raise PreflightFailed(f"{target}: error: the press PDF fails the preflight (lines above)")
+
+
 @dataclass(frozen=True)
 class PdfOptions:
     press: bool = False
@@ -239,4 +260,6 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     started = time.perf_counter()
     setter.write(document, target, options.pdf_variant)
     report(f"write   {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
+    if options.press:
+        _finish_press(target, styles / PRESS_PROFILE, report)
     return [target]

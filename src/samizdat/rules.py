@@ -4,7 +4,7 @@ Like Standard Ebooks' ``se lint``: a finding names its rule (``warning[T102]``),
 book may silence warnings in ``book.yaml`` (``lint: {ignore: [T102]}``) and
 ``invoke check --rules`` prints this table. The letters group rules by what they
 look at: M ``book.yaml``, C chapters, L links, N notes, I images, H raw HTML,
-T typography, S stylesheets.
+T typography, S stylesheets, P press PDFs (``invoke preflight``).
 """
 
 from __future__ import annotations
