@@ -61,7 +61,7 @@ def test_every_font_is_embedded_and_from_the_book_fonts(built_pdf: Path) -> None
         name, *_ = line.split()
         emb = line.split()[-5]
         assert emb == "yes", line
-        assert re.match(r"[A-Z]{6}\+Source-(Serif|Sans)-Pro", name), f"not a book font: {line}"
+        assert re.match(r"[A-Z]{6}\+Source-(Serif-4|Sans-3|Code-Pro)", name), f"not a book font: {line}"
 
 
 def test_every_word_of_the_manuscript_is_in_the_text_layer(built_pdf: Path) -> None:

@@ -109,7 +109,7 @@ def test_booklet_stays_vector(booklet) -> None:
             images = list(page.get_images())
             assert images == []  # nothing was rasterised
     fonts = subprocess.run(["pdffonts", str(imposed)], capture_output=True, text=True, check=True).stdout
-    assert "Source-Serif-Pro" in fonts
+    assert "Source-Serif-4" in fonts
 
 
 def test_press_pdf_has_3mm_bleed_marks_outside_it_and_is_pdf_x4(tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ class Typesetter:
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
-            document.write_pdf(temporary, font_config=self.weasy.font_config, pdf_variant=variant, pdf_identifier=True)
+            document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True)
 
 
 class PreflightFailed(Exception):
