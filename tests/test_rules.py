@@ -64,7 +64,8 @@ def findings_of(manuscript: Path) -> list:
 
 
 def test_every_rule_has_a_case_here() -> None:
-    untested = set(RULES) - set(CASES) - {"S101"}  # S101 (stylesheets) is tested by building: tests/test_editor.py
+    # S101 (stylesheets) is tested by building (tests/test_editor.py), P… (press PDFs) in tests/test_preflight.py.
+    untested = {code for code in set(RULES) - set(CASES) - {"S101"} if not code.startswith("P")}
     assert not untested
 
 
