@@ -140,4 +140,23 @@ def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats=",".
         raise Exit("watch   stopped", code=0) from None
 
 
-ns = Collection(check, build, pdf, epub, booklet, preflight, proof, watch)
+@task(help={"args": "Extra pytest arguments, e.g. \"-k epub -x\"."})
+def test(c, args=""):
+    """Run the test suite: installs the Node packages DAISY Ace needs, checks the system tools, then runs pytest."""
+    import shlex
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "tests"))
+    from environment import install_node_packages, missing_system_tools
+
+    missing = missing_system_tools()
+    if missing:
+        raise Exit(f"missing system packages: {' '.join(missing)}; install them with: sudo apt-get install {' '.join(missing)}", code=1)
+    install_node_packages()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", *shlex.split(args)], cwd=Path(__file__).parent)
+    if result.returncode:
+        raise Exit(code=result.returncode)
+
+
+ns = Collection(check, build, pdf, epub, booklet, preflight, proof, watch, test)

