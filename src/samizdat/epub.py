@@ -21,7 +21,7 @@ from markdown_it.utils import OptionsDict
 from .book import Book, Chapter, Note, Target
 from .cover import cached_cover_png, imprint_lines
 from .dates import build_time
-from .metadata import slugify
+from .names import slugify
 from .output import atomic_output
 from .render import ChapterRenderer
 from .renderers import Report

@@ -21,6 +21,7 @@ from stdnum import ean, isbn
 from stdnum.exceptions import InvalidComponent, InvalidLength, ValidationError
 
 from .errors import Findings, ManuscriptError
+from .names import slugify
 from .rules import RULES
 
 METADATA_FILE = "book.yaml"
@@ -63,12 +64,6 @@ class Metadata:
         """The identifier as a hyphenated ISBN (``978-3-16-148410-0``), when it is one."""
         number = ISBN_PREFIX.sub("", self.identifier)
         return isbn.format(number) if isbn.is_valid(number) else None
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by hyphens: ``"Serge: Life"`` → ``"serge-life"``."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "").replace("'", ""))
-    return "-".join(words)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from markdown_it.presets import commonmark
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from .book import Book, Chapter, Target
-from .markdown import create_parser
 
 
 class ChapterRenderer(RendererHTML):
@@ -25,9 +25,7 @@ class ChapterRenderer(RendererHTML):
     def __init__(self, book: Book, xhtml: bool = False) -> None:
         super().__init__()
         self.book = book
-        options = dict(create_parser().options)
-        options["xhtmlOut"] = xhtml
-        self.options = OptionsDict(options)
+        self.options = OptionsDict({**commonmark.make()["options"], "xhtmlOut": xhtml})
 
     def render_tokens(self, tokens: Sequence[Token], chapter: Chapter) -> str:
         return self.render(tokens, self.options, {"chapter": chapter})
