@@ -50,12 +50,25 @@ def identify(text: str, sources: list[str]) -> int | None:
     return matches[0]
 
 
+# Saddle-stitch sides (left, right) in printing order, written out by hand from a folded dummy:
+# sheet 1 front, sheet 1 back, sheet 2 front, …
+EXPECTED_SIDES = {
+    4: [(4, 1), (2, 3)],
+    8: [(8, 1), (2, 7), (6, 3), (4, 5)],
+    12: [(12, 1), (2, 11), (10, 3), (4, 9), (8, 5), (6, 7)],
+    16: [(16, 1), (2, 15), (14, 3), (4, 13), (12, 5), (6, 11), (10, 7), (8, 9)],
+}
+
+
 def expected_sides(pages: int) -> list[tuple[int, int]]:
-    """Saddle stitching, written out from the folding rule: each sheet carries n+1-k beside k."""
-    sides = []
-    for sheet in range(pages // 4):
-        sides += [(pages - 2 * sheet, 2 * sheet + 1), (2 * sheet + 2, pages - 2 * sheet - 1)]
-    return sides
+    return EXPECTED_SIDES[pages]
+
+
+@pytest.mark.parametrize("pages", EXPECTED_SIDES)
+def test_saddle_stitch_order_matches_a_folded_dummy(pages: int) -> None:
+    from samizdat.booklet import saddle_stitch_order
+
+    assert saddle_stitch_order(pages) == EXPECTED_SIDES[pages]
 
 
 def test_booklet_sheets_are_landscape_a4_in_saddle_stitch_order(booklet) -> None:
@@ -176,4 +189,8 @@ def test_proof_has_one_cell_per_page(tmp_path: Path) -> None:
     slug = book_yaml()["slug"]
     image = Image.open(tmp_path / f"{slug}-proof.png")
     background = image.convert("RGB").getpixel((0, 0))
-    assert count_cells(image, background) == len(PdfReader(tmp_path / f"{slug}.pdf").pages)
+    pages = len(PdfReader(tmp_path / f"{slug}.pdf").pages)
+    assert count_cells(image, background) == pages
+    # Four to a row: the middle line of the first row crosses four page thumbnails.
+    row = [image.convert("RGB").getpixel((x, 24 + 180)) != background for x in range(image.width)]
+    assert sum(1 for x in range(1, len(row)) if row[x] and not row[x - 1]) == min(4, pages)

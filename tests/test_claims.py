@@ -1,0 +1,131 @@
+"""README promises that had no test: each built from a tiny manuscript and read back with other tools."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from conftest import ROOT, page_texts, pdftotext, run_task
+from samizdat import pipeline
+from samizdat.book import load_book
+from samizdat.errors import ManuscriptError
+from test_rules import GOOD_YAML, write_manuscript
+
+STYLES = ROOT / "styles"
+QUIET = {"report": lambda _: None, "warn": lambda _: None}
+
+
+def build(name: str, manuscript: Path, dist: Path) -> Path:
+    [path] = pipeline.build(name, manuscript, dist, STYLES, **QUIET)
+    return path
+
+
+def test_a_repeated_key_in_book_yaml_is_a_warning_with_its_line(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, "title: One\nlanguage: en\ntitle: Two\n", {})
+    book = load_book(manuscript)
+    assert book.metadata.title == "Two"
+    [warning] = book.warnings
+    assert warning.code == "M105" and warning.line == 3 and "'title' is given twice" in warning.message
+
+
+@pytest.mark.parametrize("title, slug", [
+    ("Victor Serge: Revolutionary and Chronicler", "victor-serge-revolutionary-and-chronicler"),
+    ("Товарищ Тулаев", "tovarishch-tulaev"),
+    ("الثورة والأدب", None),  # transliterated, whatever the letters: ASCII, never empty
+    ("!!!", "book"),
+    (" ".join(["word"] * 60), None),
+])
+def test_every_title_gives_a_usable_ascii_slug(tmp_path: Path, title: str, slug: str | None) -> None:
+    manuscript = write_manuscript(tmp_path, f'title: "{title}"\n', {})
+    made = load_book(manuscript).metadata.slug
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", made), made
+    if slug:
+        assert made == slug
+
+
+def test_a_slug_that_is_not_a_plain_file_name_is_refused(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, "title: T\nslug: ../escape\n", {})
+    with pytest.raises(ManuscriptError) as raised:
+        load_book(manuscript)
+    assert [(f.code, f.line) for f in raised.value.findings] == [("M103", 2)]
+
+
+def test_cover_splits_a_title_at_its_colon_and_prints_subtitle_and_rights(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, 'title: "Main Words: The Second Line"\nsubtitle: A Subtitle Here\n'
+                                            "rights: Free to copy\npublisher: Small Press\n", {})
+    pdf = build("pdf", manuscript, tmp_path / "dist")
+    cover, contents = page_texts(pdf)[:2]
+    lines = [line.strip() for line in cover.splitlines() if line.strip()]
+    assert lines[:3] == ["Main Words", "The Second Line", "A Subtitle Here"]
+    assert "SMALL PRESS" in cover.upper() and "Free to copy" in contents
+
+
+def test_a5_pages_sit_on_a4_at_full_size(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": "# One\n\nText.\n"})
+    booklet = pipeline.build_booklet(manuscript, tmp_path / "dist", STYLES, report=lambda _: None)
+
+    def matrices(path: Path, page: int) -> list[tuple[float, ...]]:
+        with pikepdf.open(path) as pdf:
+            return [tuple(float(v) for v in operands) for operands, operator in pikepdf.parse_content_stream(pdf.pages[page]) if str(operator) == "cm"]
+
+    pamphlet = booklet.with_name(booklet.name.replace("-booklet", ""))
+    own = {m for page in range(len(PdfReader(pamphlet).pages)) for m in matrices(pamphlet, page)}
+    placements = [m for m in matrices(booklet, 0) if m not in own]  # what imposition added: one per placed page
+    assert placements and all(m[0] == pytest.approx(1.0) and m[3] == pytest.approx(1.0) for m in placements), placements
+
+
+def test_png_jpeg_gif_and_webp_images_reach_both_outputs(tmp_path: Path) -> None:
+    formats = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP"}
+    files = {"01.md": "# One\n\n" + "".join(f"![A {kind} square](images/square.{kind})\n\n" for kind in formats)}
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, files)
+    (manuscript / "images").mkdir()
+    for kind, pillow_format in formats.items():
+        Image.new("RGB", (600, 600), (200, 40, 40)).save(manuscript / "images" / f"square.{kind}", pillow_format)
+    pdf = build("pdf", manuscript, tmp_path / "dist")
+    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len([line for line in listed.splitlines()[2:] if " 600   600 " in line]) == 4
+    epub = build("epub", manuscript, tmp_path / "dist")
+    with zipfile.ZipFile(epub) as archive:
+        opf = archive.read("EPUB/content.opf").decode()
+    for media_type in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+        assert re.search(rf'href="images/square\.\w+"[^>]*media-type="{media_type}"|media-type="{media_type}"[^>]*href="images/square', opf), media_type
+
+
+def test_text_is_hyphenated_in_the_language_book_yaml_names(tmp_path: Path) -> None:
+    words = " ".join(["Die Donaudampfschifffahrtsgesellschaft und die Bundesverfassungsgerichtsentscheidung"] * 30)
+    manuscript = write_manuscript(tmp_path, "title: Ein Buch\nlanguage: de\n", {"01.md": f"# Eins\n\n{words}\n"})
+    text = pdftotext(build("pdf", manuscript, tmp_path / "dist"), "-layout")
+    broken = re.findall(r"(\w+)-\s*\n\s*(\w+)", text)
+    assert broken and all(head + tail in words.replace(" ", "") or (head + tail) in words for head, tail in broken)
+
+
+def test_warnings_are_shown_under_quiet(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": '# One\n\nHe said "stop.\n'})
+    result = run_task("epub", "--manuscript", str(manuscript), "--dist", str(tmp_path / "dist"), "--quiet")
+    assert result.returncode == 0
+    assert re.fullmatch(r"\S*01\.md:3: warning\[T101\]: straight quote .*\n", result.stderr)
+
+
+def test_the_seed_pamphlet_has_exactly_its_pages(built_pdf: Path) -> None:
+    """A fixed manuscript, a fixed page count: a change in layout shows here first (look at the pages, then update)."""
+    assert len(PdfReader(built_pdf).pages) == 9
+
+
+def test_the_figure_caption_sits_under_the_figure(built_pdf: Path) -> None:
+    """By position: every word of the timeline is above the caption's first line, on the same page."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(built_pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for page in bbox.split("<page ")[1:]:
+        found = [(m.group(5), float(m.group(2))) for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)</word>', page)]
+        if any(word == "move:" for word, _ in found):
+            caption_top = next(top for word, top in found if word == "move:")
+            labels = [top for word, top in found if word in {"Dies", "Moves", "Expelled", "Arrested"}]  # words only the timeline has
+            assert len(labels) >= 4 and max(labels) < caption_top
+            return
+    pytest.fail("caption not found")
