@@ -28,7 +28,7 @@ def build(name: str, manuscript: Path, dist: Path) -> Path:
 
 
 def test_a_repeated_key_in_book_yaml_is_a_warning_with_its_line(tmp_path: Path) -> None:
-    manuscript = write_manuscript(tmp_path, "title: One\nlanguage: en\ntitle: Two\n", {})
+    manuscript = write_manuscript(tmp_path, "title: One\nauthor: A. Writer\ntitle: Two\n", {})
     book = load_book(manuscript)
     assert book.metadata.title == "Two"
     [warning] = book.warnings
@@ -51,7 +51,7 @@ def test_every_title_gives_a_usable_ascii_slug(tmp_path: Path, title: str, slug:
 
 
 def test_a_slug_that_is_not_a_plain_file_name_is_refused(tmp_path: Path) -> None:
-    manuscript = write_manuscript(tmp_path, "title: T\nslug: ../escape\n", {})
+    manuscript = write_manuscript(tmp_path, "title: T\nslug: ../escape\nauthor: A. Writer\n", {})
     with pytest.raises(ManuscriptError) as raised:
         load_book(manuscript)
     assert [(f.code, f.line) for f in raised.value.findings] == [("M103", 2)]

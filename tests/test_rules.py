@@ -12,19 +12,20 @@ from samizdat.book import load_book
 from samizdat.errors import ManuscriptError
 from samizdat.rules import RULES
 
-GOOD_YAML = "title: A Book\nlanguage: en\n"
+GOOD_YAML = "title: A Book\nlanguage: en\nauthor: A. Writer\n"
 GOOD_CHAPTER = "# One\n\nText.\n"
 
 # code → (book.yaml, {file: text}, expected line or None, fragment of the message)
 CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
     "M101": ("title: [unclosed\n", {}, 2, "invalid YAML"),
     "M102": ("language: en\n", {}, None, "'title' is required"),
-    "M103": (GOOD_YAML + "date: 2024-02-30\n", {}, 3, "'date' must be a date"),
-    "M104": (GOOD_YAML + "identifier: urn:isbn:9780306406150\n", {}, 3, "check digit should be 7"),
-    "M105": (GOOD_YAML + "colour: red\n", {}, 3, "unknown key 'colour'"),
-    "M106": (GOOD_YAML + "lint:\n  ignore: [L101]\n", {}, 4, "only warnings can be silenced"),
+    "M103": (GOOD_YAML + "date: 2024-02-30\n", {}, 4, "'date' must be a date"),
+    "M104": (GOOD_YAML + "identifier: urn:isbn:9780306406150\n", {}, 4, "check digit should be 7"),
+    "M105": (GOOD_YAML + "colour: red\n", {}, 4, "unknown key 'colour'"),
+    "M106": (GOOD_YAML + "lint:\n  ignore: [L101]\n", {}, 5, "only warnings can be silenced"),
     "M107": ("title: A Book\nlanguage: eo\n", {}, 2, "eo"),
-    "C101": (GOOD_YAML + "chapters:\n  - missing.md\n", {}, 4, "not found"),
+    "M108": ("title: A Book\nlanguage: en\n", {}, 1, "no 'author'"),
+    "C101": (GOOD_YAML + "chapters:\n  - missing.md\n", {}, 5, "not found"),
     "C102": (GOOD_YAML, {"01.md": "# One\n\nA bell\x07 rings.\n"}, 3, "control character U+0007"),
     "C103": (GOOD_YAML, {"01.md": "Text before any title.\n"}, 1, "must begin with its title"),
     "C104": (GOOD_YAML, {"01.md": "# One {#same}\n\n## Two {#same}\n"}, 3, "'#same' is used twice"),

@@ -13,7 +13,10 @@ from .metadata import Metadata
 from .output import atomic_output
 from .styles import stylesheet
 
-COVER_HEIGHT_PX = 1600
+COVER_PX = (1600, 2560)  # What stores ask for: Apple ≥ 1400 px on the short side, Amazon 1600 × 2560 (1 : 1.6).
+# The cover design on a page of the e-book cover's proportions, as wide as the printed page; the cover block
+# (cover.css) grows to the taller page, less the cover page's vertical margins (22 + 18 mm) and 2 mm.
+EBOOK_COVER_PAGES = {"A5": (148.0,), "half-letter": (139.7,)}
 
 
 def cover_html(metadata: Metadata, locale: Locale) -> str:
@@ -34,15 +37,16 @@ def cover_html(metadata: Metadata, locale: Locale) -> str:
     return "\n".join(parts)
 
 
-def imprint_lines(metadata: Metadata, locale: Locale) -> list[str]:
-    """The imprint both outputs print: publisher, date written out in the book's language, rights, ISBN.
+def imprint_lines(metadata: Metadata, locale: Locale, book_format: str) -> list[str]:
+    """The imprint every output prints: publisher, date written out in the book's language, rights, and
+    the ISBN of this format (``print`` or ``epub``).
 
     A generated identifier (``urn:uuid:…``) stays in the metadata: readers cannot use it.
     """
     date = locale.format_date(metadata.date) if metadata.date else None
     lines = [part for part in (metadata.publisher, date, metadata.rights) if part]
-    if metadata.isbn:
-        lines.append(f"{locale.label('isbn')} {metadata.isbn}")
+    if number := metadata.isbn_for(book_format):
+        lines.append(f"{locale.label('isbn')} {number}")
     return lines
 
 
@@ -55,7 +59,7 @@ def cached_cover_png(metadata: Metadata, locale: Locale, styles: Path, cache: Pa
     is in its name too, so a damaged or replaced file is never trusted.
     """
     design = stylesheet(styles, "cover.css").read_bytes()
-    key = hashlib.sha256("|".join((code_fingerprint(), metadata.page_size_css, str(COVER_HEIGHT_PX), cover_html(metadata, locale))).encode() + design)
+    key = hashlib.sha256("|".join((code_fingerprint(), metadata.page_size, str(COVER_PX), cover_html(metadata, locale))).encode() + design)
     for path in cache.glob(f"cover-{key.hexdigest()[:20]}-*.png"):
         png = path.read_bytes()
         if path.stem.endswith(hashlib.sha256(png).hexdigest()[:16]):
@@ -69,20 +73,20 @@ def cached_cover_png(metadata: Metadata, locale: Locale, styles: Path, cache: Pa
 
 
 def render_cover_png(metadata: Metadata, locale: Locale, styles: Path) -> bytes:
-    """The cover page drawn by WeasyPrint with ``styles/cover.css``, rasterised for e-reader libraries.
-
-    The long side is ``COVER_HEIGHT_PX`` pixels, above the 1400 px that stores ask for.
-    """
+    """The cover page drawn by WeasyPrint with ``styles/cover.css`` on a 1 : 1.6 page, rasterised at ``COVER_PX``."""
     import pypdfium2
 
     from .weasy import Weasy
 
-    weasy = Weasy((), styles, metadata.page_size_css)
+    [width_mm] = EBOOK_COVER_PAGES[metadata.page_size]
+    height_mm = width_mm * COVER_PX[1] / COVER_PX[0]
+    taller = f".cover {{ height: {height_mm - 42:.1f}mm; }}"
+    weasy = Weasy((), styles, f"{width_mm}mm {height_mm:.1f}mm")
     html = (f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title>'
             f'</head><body style="margin:0">{cover_html(metadata, locale)}</body></html>')
-    document = weasy.render(html, styles.resolve().as_uri() + "/", [*weasy.base, weasy.stylesheet("cover.css")])
+    document = weasy.render(html, styles.resolve().as_uri() + "/", [*weasy.base, weasy.stylesheet("cover.css"), weasy.css(taller)])
     page = pypdfium2.PdfDocument(document.write_pdf())[0]
-    image = page.render(scale=COVER_HEIGHT_PX / page.get_height()).to_pil().convert("RGB")
+    image = page.render(scale=COVER_PX[0] / page.get_width()).to_pil().convert("RGB").resize(COVER_PX)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

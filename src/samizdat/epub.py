@@ -34,12 +34,13 @@ COVER_IMAGE = "images/cover.png"
 CACHE_FOLDER = ".samizdat-cache"
 
 
-def xhtml_document(title: str, language: str, body: str, body_type: str | None = None) -> bytes:
+def xhtml_document(title: str, language: str, body: str, body_type: str | None = None, page_class: str | None = None) -> bytes:
     """A complete XHTML5 content document, checked to be well-formed XML."""
     body_attrs = f' epub:type="{body_type}"' if body_type else ""
+    html_class = f' class="{page_class}"' if page_class else ""
     text = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
-        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{escape(language)}" xml:lang="{escape(language)}">\n'
+        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{escape(language)}" xml:lang="{escape(language)}"{html_class}>\n'
         f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
         f"<body{body_attrs}>\n{body}\n</body>\n</html>\n"
@@ -122,7 +123,7 @@ def _title_page(book: Book) -> str:
     if meta.authors:
         lines.append(f'<p class="author">{escape(book.locale.join_names(meta.authors))}</p>')
     lines.append('<div class="imprint">')
-    lines += [f"<p>{escape(line)}</p>" for line in imprint_lines(meta, book.locale)]
+    lines += [f"<p>{escape(line)}</p>" for line in imprint_lines(meta, book.locale, "epub")]
     lines.append("</div>\n</section>")
     return "\n".join(lines)
 
@@ -161,11 +162,9 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     target = dist / f"{meta.slug}.epub"
     modified = build_time()
     epub_book = epub.EpubBook()
-    epub_book.set_identifier(meta.identifier)
-    epub_book.set_title(meta.title)
+    epub_book.set_identifier(f"urn:isbn:{meta.isbns['epub'].replace('-', '')}" if "epub" in meta.isbns else meta.identifier)
     epub_book.set_language(meta.language)
-    for index, author in enumerate(meta.authors, start=1):
-        epub_book.add_author(author, uid=f"creator-{index}")
+    _titles_and_creators(book, epub_book)
     for name, value in (("date", meta.date), ("publisher", meta.publisher), ("rights", meta.rights), ("description", meta.description)):
         if value:
             epub_book.add_metadata("DC", name, value)
@@ -183,7 +182,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))
 
     renderer = EpubChapterRenderer(book)
-    cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover"))
+    cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover", "cover-page"))
     title_page = _document("titlepage", "titlepage.xhtml", xhtml_document(meta.title, meta.language, _title_page(book), "frontmatter"))
     chapters = [
         _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter"))
@@ -202,6 +201,22 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
         epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
         _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
     return [target]
+
+
+def _titles_and_creators(book: Book, epub_book: epub.EpubBook) -> None:
+    """Titles and creators as stores read them: title types, each author's role, sort name and order."""
+    meta = book.metadata
+    epub_book.title = meta.title  # ebooklib's NCX docTitle
+    titles = [("title", meta.title, "main")] + ([("subtitle", meta.subtitle, "subtitle")] if meta.subtitle else [])
+    for uid, text, kind in titles:
+        epub_book.add_metadata("DC", "title", text, {"id": uid})
+        epub_book.add_metadata(None, "meta", kind, {"refines": f"#{uid}", "property": "title-type"})
+    for index, (author, sort) in enumerate(zip(meta.authors, meta.author_sorts), start=1):
+        uid = f"creator-{index}"
+        epub_book.add_metadata("DC", "creator", author, {"id": uid})
+        epub_book.add_metadata(None, "meta", "aut", {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
+        epub_book.add_metadata(None, "meta", sort, {"refines": f"#{uid}", "property": "file-as"})
+        epub_book.add_metadata(None, "meta", str(index), {"refines": f"#{uid}", "property": "display-seq"})
 
 
 def _landmarks(book: Book, renderer: EpubChapterRenderer) -> list[tuple[str, str, str]]:
@@ -249,6 +264,19 @@ def _toc_entry(chapter: Chapter, renderer: EpubChapterRenderer):
     return (section, [epub.Link(f"{file}#{heading.id}", heading.text, f"toc-{heading.id}") for heading in chapter.sections])
 
 
+def _numbered_ncx(ncx: bytes) -> bytes:
+    """The EPUB 2 contents as Adobe's engine (Kobo's sideloading) reads it: ``playOrder`` on every navPoint, the real depth."""
+    namespace = "{http://www.daisy.org/z3986/2005/ncx/}"
+    root = etree.fromstring(ncx)
+    for order, point in enumerate(root.iter(f"{namespace}navPoint"), start=1):
+        point.set("playOrder", str(order))
+    depth = max((len(list(point.iterancestors(f"{namespace}navPoint"))) + 1 for point in root.iter(f"{namespace}navPoint")), default=1)
+    for meta in root.iter(f"{namespace}meta"):
+        if meta.get("name") == "dtb:depth":
+            meta.set("content", str(depth))
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
 def _make_reproducible(path: Path, date_time: tuple[int, ...], language: str) -> None:
     """Rewrite the zip: ``mimetype`` first and stored, other entries sorted, fixed times and permissions.
 
@@ -257,6 +285,8 @@ def _make_reproducible(path: Path, date_time: tuple[int, ...], language: str) ->
     with zipfile.ZipFile(path) as source:
         entries = {info.filename: source.read(info) for info in source.infolist()}
     for name in entries:
+        if name.endswith(".ncx"):
+            entries[name] = _numbered_ncx(entries[name])
         if name.endswith(".opf"):
             package = etree.fromstring(entries[name])
             package.set("{http://www.w3.org/XML/1998/namespace}lang", language)

@@ -28,8 +28,9 @@ METADATA_FILE = "book.yaml"
 PAGE_SIZES = {"A5": "A5", "half-letter": "5.5in 8.5in"}
 KNOWN_KEYS = {
     "title", "subtitle", "author", "language", "date", "identifier", "publisher",
-    "rights", "description", "subjects", "slug", "page_size", "chapters", "lint",
+    "rights", "description", "subjects", "slug", "page_size", "chapters", "lint", "isbn",
 }
+ISBN_FORMATS = ("print", "epub")  # Each format of a book has its own ISBN.
 # Fixed namespace, so that a book without an identifier keeps the same UUID forever.
 SAMIZDAT_NAMESPACE = uuid.UUID("6f1d3b52-8a4e-5c1b-9d62-3e0f7a9c2b14")
 MAX_DEPTH = 8
@@ -45,6 +46,8 @@ class Metadata:
     language: str = "en"
     subtitle: str | None = None
     authors: tuple[str, ...] = ()
+    author_sorts: tuple[str, ...] = ()  # "Serge, Victor": how libraries file each author
+    isbns: dict[str, str] = field(default_factory=dict, compare=False)  # format → ISBN, hyphenated
     date: str | None = None
     publisher: str | None = None
     rights: str | None = None
@@ -64,6 +67,10 @@ class Metadata:
         """The identifier as a hyphenated ISBN (``978-3-16-148410-0``), when it is one."""
         number = ISBN_PREFIX.sub("", self.identifier)
         return isbn.format(number) if isbn.is_valid(number) else None
+
+    def isbn_for(self, book_format: str) -> str | None:
+        """The ISBN of one format (``print`` or ``epub``), hyphenated; else the identifier's, if it is an ISBN."""
+        return self.isbns.get(book_format) or self.isbn
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,9 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
     if not title:
         error("title", "'title' is required", "M102")
         title = "Untitled"
-    authors = text_list("author")
+    authors, author_sorts = _authors(data.get("author"), lines, path, findings)
+    if not authors:
+        findings.add("M108", path, "no 'author': stores and e-readers will show the book as by \"Unknown\" (name the author, or the publisher as author)", lines.get("title"))
     language = text("language") or "en"
     if not langcodes.tag_is_valid(language):
         error("language", f"'language' must be a BCP 47 tag such as en or pt-BR, not '{language}'")
@@ -209,6 +218,8 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         title=title,
         subtitle=text("subtitle"),
         authors=authors,
+        author_sorts=author_sorts,
+        isbns=_isbns(data.get("isbn"), path, findings),
         language=language,
         date=_date(text("date"), lambda message: error("date", message)),
         identifier=identifier or _derived_identifier(title, authors),
@@ -222,6 +233,50 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         ignored_rules=_ignored_rules(data.get("lint"), path, findings),
         lines=lines,
     )
+
+
+def _authors(value: _Value | None, lines: dict[str, int], path: Path, findings: Findings) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names and sort names: ``author: Victor Serge``, a list of names, or items ``{name: …, sort: "Serge, Victor"}``.
+
+    Without a sort name, the last word comes first ("Serge, Victor"), as library catalogues file most names.
+    """
+    if value is None or value.data is None:
+        return (), ()
+    items = value.data if isinstance(value.data, list) else [value]
+    names, sorts = [], []
+    for item in items:
+        data = item.data
+        if isinstance(data, dict) and isinstance(getattr(data.get("name"), "data", None), str):
+            name = " ".join(data["name"].data.split())
+            sort = data.get("sort").data if isinstance(getattr(data.get("sort"), "data", None), str) else None
+        elif isinstance(data, str):
+            name, sort = " ".join(data.split()), None
+        else:
+            findings.add("M103", path, "'author' must be a name, a list of names, or items such as {name: Victor Serge, sort: \"Serge, Victor\"}", item.line)
+            continue
+        if name:
+            first, _, last = name.rpartition(" ")
+            names.append(name)
+            sorts.append(" ".join(sort.split()) if sort else (f"{last}, {first}" if first else name))
+    return tuple(names), tuple(sorts)
+
+
+def _isbns(value: _Value | None, path: Path, findings: Findings) -> dict[str, str]:
+    """``isbn: {print: …, epub: …}``: one ISBN per format, checked and hyphenated."""
+    if value is None or value.data is None:
+        return {}
+    if not isinstance(value.data, dict):
+        findings.add("M103", path, "'isbn' must be a mapping such as {print: 978-…, epub: 978-…}", value.line)
+        return {}
+    isbns = {}
+    for book_format, number in value.data.items():
+        if book_format not in ISBN_FORMATS or not isinstance(number.data, str):
+            findings.add("M103", path, f"'isbn' takes {' and '.join(ISBN_FORMATS)}, each an ISBN, not '{book_format}'", number.line)
+        elif problem := isbn_problem(f"urn:isbn:{number.data}"):
+            findings.add("M104", path, problem.replace("urn:isbn:", ""), number.line)
+        else:
+            isbns[book_format] = isbn.format(ISBN_PREFIX.sub("", number.data))
+    return isbns
 
 
 def _slug_from_title(title: str) -> str:

@@ -84,7 +84,7 @@ def book_html(book: Book) -> str:
 
 def _contents(book: Book) -> str:
     items = "\n".join(f'<li><a href="#{chapter.id}">{escape(chapter.title)}</a></li>' for chapter in book.chapters)
-    imprint = "".join(f"<p>{escape(line)}</p>" for line in imprint_lines(book.metadata, book.locale))
+    imprint = "".join(f"<p>{escape(line)}</p>" for line in imprint_lines(book.metadata, book.locale, "print"))
     label = book.locale.label
     return (
         '<nav class="contents" role="doc-toc" aria-labelledby="contents-title">\n'

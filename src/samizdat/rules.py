@@ -34,6 +34,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("M105", "warning", "an unknown or repeated key in book.yaml is ignored"),
     Rule("M106", "error", "'lint: ignore' names an unknown rule, or an error (only warnings can be silenced)"),
     Rule("M107", "warning", "no translation of the book's furniture (contents, notes, labels) for its language: English is used"),
+    Rule("M108", "warning", "no author: stores and e-readers show the book as by \"Unknown\""),
     Rule("C101", "error", "a chapter is missing, outside the folder or listed twice; or there are no chapters"),
     Rule("C102", "error", "a chapter is not UTF-8 text, is empty, or holds control characters"),
     Rule("C103", "error", "a chapter does not open with its title as a '# ' heading"),
