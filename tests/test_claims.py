@@ -129,3 +129,21 @@ def test_the_figure_caption_sits_under_the_figure(built_pdf: Path) -> None:
             assert len(labels) >= 4 and max(labels) < caption_top
             return
     pytest.fail("caption not found")
+
+
+def test_smart_punctuation_reaches_metadata_captions_and_notes_keep_paragraphs(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, 'title: "Serge\'s \\"Life\\" -- 1890"\nauthor: A. Writer\n', {
+        "01.md": "# One\n\nA note.[^a] See <https://example.org/path>.\n\n[^a]: First paragraph.\n\n    Second paragraph.\n\n"
+                 '![A dot](d.svg "The \\"dot\\" -- small")\n',
+        "d.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle r="10" cx="20" cy="20"/></svg>',
+    })
+    pdf = build("pdf", manuscript, tmp_path / "dist")
+    assert PdfReader(pdf).metadata.title == "Serge’s “Life” – 1890"
+    text = pdftotext(pdf)
+    assert "The “dot” – small" in text
+    assert text.count("example.org/path") == 1  # an autolink's address is printed once
+    lines = [line.strip() for line in text.splitlines()]
+    assert "Second paragraph." in lines and "1. First paragraph." in lines  # two paragraphs, two lines
+    epub = build("epub", manuscript, tmp_path / "dist")
+    with zipfile.ZipFile(epub) as archive:
+        assert "<dc:title id=\"title\">Serge’s “Life” – 1890</dc:title>" in archive.read("EPUB/content.opf").decode()

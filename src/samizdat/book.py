@@ -11,9 +11,12 @@ never parse Markdown or each other's HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -22,7 +25,7 @@ from markdown_it.token import Token
 from .errors import Finding, Findings, ManuscriptError
 from .i18n import LabelsError, Locale, locale_for
 from .lint import image_is_described, lint_tokens
-from .markdown import create_parser, plain_text
+from .markdown import create_parser, plain_text, smart_text
 from .metadata import Metadata, load_metadata
 from .rawhtml import Nesting, Sanitizer, clean_url
 
@@ -130,6 +133,9 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
     locale = _locale(metadata, styles, manuscript, findings)
     sources = _chapter_sources(manuscript, metadata, findings)
     parser = create_parser(locale)
+    smart = partial(smart_text, parser)
+    metadata = dataclasses.replace(metadata, title=smart(metadata.title), subtitle=metadata.subtitle and smart(metadata.subtitle),
+                                   description=metadata.description and smart(metadata.description))
     book_ids: dict[str, int] = {}
     parsed: list[_Parsed] = []
     unreadable: set[PurePosixPath] = set()  # Already reported; links into them are not reported again.
@@ -156,7 +162,7 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
     chapters = []
     note_number = 0
     for chapter in parsed:
-        context = _ChapterContext(manuscript, chapter.path, chapter.source, ids_by_source, chapter_ids, unreadable, assets, findings)
+        context = _ChapterContext(manuscript, chapter.path, chapter.source, ids_by_source, chapter_ids, unreadable, assets, findings, smart)
         context.check_and_resolve(chapter.tokens)
         _check_unused_notes(chapter.env, chapter.text, chapter.path, findings)
         lint_tokens(chapter.tokens, chapter.path, findings)
@@ -306,6 +312,7 @@ class _ChapterContext:
     unreadable: set[PurePosixPath]
     assets: dict[str, Asset]
     findings: Findings
+    smart: Callable[[str], str]
     used_assets: set[str] | None = None
 
     def check_and_resolve(self, tokens: list[Token]) -> None:
@@ -317,6 +324,8 @@ class _ChapterContext:
             for child in token.children or []:
                 if child.type == "image":
                     child.attrSet("src", self._asset(child.attrGet("src") or "", line))
+                    if child.attrGet("title"):  # a figure's caption: smart punctuation, like the text
+                        child.attrSet("title", self.smart(str(child.attrGet("title"))))
                 elif child.type == "link_open":
                     self._link(child, line)
                 elif child.type == "text" and "[^" in child.content:

@@ -45,6 +45,18 @@ def plain_text(inline: Token) -> str:
     return "".join(child.content for child in inline.children or [] if child.type in {"text", "code_inline"})
 
 
+def smart_text(md: MarkdownIt, text: str) -> str:
+    """Plain text (a title, a caption) with the same smart punctuation as the chapters, and no Markdown read into it."""
+    inline = Token("inline", "", 0, content=text, children=[Token("text", "", 0, content=text)])
+    state = StateCore(text, md, {})
+    state.tokens = [inline]
+    for name in ("replacements", "smartquotes", "quote_space"):
+        rule = next((r.fn for r in md.core.ruler.__rules__ if r.name == name and r.enabled), None)
+        if rule is not None:
+            rule(state)
+    return "".join(child.content for child in inline.children)
+
+
 def _space_quotes(locale: Locale, state: StateCore) -> None:
     """French and similar: the narrow no-break space inside « », in prose text only (never in code)."""
     for token in state.tokens:

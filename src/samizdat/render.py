@@ -43,6 +43,8 @@ class ChapterRenderer(RendererHTML):
         token = tokens[idx]
         href = token.meta.get("external") or self.internal_href(token.meta["target"], env["chapter"])
         attributes = {**token.attrs, "href": href}
+        if token.markup == "autolink":  # <https://…>: the text is the address
+            attributes["class"] = "autolink"
         return "<a" + "".join(f' {name}="{escape(str(value))}"' for name, value in attributes.items()) + ">"
 
     def figure(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
