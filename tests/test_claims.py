@@ -115,7 +115,7 @@ def test_warnings_are_shown_under_quiet(tmp_path: Path) -> None:
 
 def test_the_seed_pamphlet_has_exactly_its_pages(built_pdf: Path) -> None:
     """A fixed manuscript, a fixed page count: a change in layout shows here first (look at the pages, then update)."""
-    assert len(PdfReader(built_pdf).pages) == 9
+    assert len(PdfReader(built_pdf).pages) == 12  # 9 of text, 2 blanks, the back cover
 
 
 def test_the_figure_caption_sits_under_the_figure(built_pdf: Path) -> None:
@@ -147,3 +147,16 @@ def test_smart_punctuation_reaches_metadata_captions_and_notes_keep_paragraphs(t
     epub = build("epub", manuscript, tmp_path / "dist")
     with zipfile.ZipFile(epub) as archive:
         assert "<dc:title id=\"title\">Serge’s “Life” – 1890</dc:title>" in archive.read("EPUB/content.opf").decode()
+
+
+def test_back_cover_carries_blurb_publisher_and_a_barcode_a_scanner_reads(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, "title: T\nauthor: A. Writer\npublisher: Small Press\n"
+                                            "description: A blurb for the back.\nisbn: {print: 9783161484100}\n", {})
+    pdf = build("pdf", manuscript, tmp_path / "dist")
+    pages = len(PdfReader(pdf).pages)
+    assert pages % 4 == 0
+    back = pdftotext(pdf, "-f", str(pages), "-l", str(pages))
+    assert "A blurb for the back." in back and "ISBN 978-3-16-148410-0" in back and "SMALL PRESS" in back.upper()
+    subprocess.run(["pdftoppm", "-png", "-r", "300", "-f", str(pages), "-l", str(pages), "-singlefile", str(pdf), str(tmp_path / "back")], check=True)
+    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "back.png")], capture_output=True, text=True)
+    assert scanned.stdout.split() == ["9783161484100"]

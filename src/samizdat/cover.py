@@ -37,6 +37,43 @@ def cover_html(metadata: Metadata, locale: Locale) -> str:
     return "\n".join(parts)
 
 
+BLANKS_BEFORE_BACK = 3  # At most three blank pages make a pamphlet a multiple of four pages.
+
+
+def back_matter_html(metadata: Metadata, locale: Locale) -> str:
+    """Three blank pages, then the outside back cover: the blurb, the publisher and, for an ISBN, its EAN-13 barcode.
+
+    The PDF keeps as many blanks as make its page count a multiple of four, so that the back
+    cover is the last page of the folded pamphlet, and never a page of text or a folio.
+    """
+    blanks = '<section class="blank-page"></section>\n' * BLANKS_BEFORE_BACK
+    parts = [f'<section class="back-cover" aria-label="{escape(locale.label("back_cover"))}">']
+    if metadata.description:
+        parts.append(f'<p class="back-blurb">{escape(metadata.description)}</p>')
+    if metadata.publisher:
+        parts.append(f'<p class="back-publisher">{escape(metadata.publisher)}</p>')
+    if number := metadata.isbn_for("print"):
+        parts.append(f'<figure class="back-barcode"><figcaption>{escape(locale.label("isbn"))} {escape(number)}</figcaption>'
+                     f'<img src="{isbn_barcode_uri(number)}" alt="{escape(locale.label("isbn"))} {escape(number)}"></figure>')
+    parts.append("</section>")
+    return blanks + "\n".join(parts)
+
+
+def isbn_barcode_uri(isbn: str) -> str:
+    """The ISBN's EAN-13 barcode as an SVG data URL (python-barcode), bars only: the ISBN is printed above it."""
+    import base64
+
+    import barcode
+    from barcode.writer import SVGWriter
+
+    code = barcode.get("ean13", isbn.replace("-", "")[:12], writer=SVGWriter())
+    svg = io.BytesIO()
+    code.write(svg, options={"module_height": 18.0, "quiet_zone": 4.0, "write_text": False, "background": "white"})
+    text = svg.getvalue().decode()
+    text = text[text.index("<svg"):]  # no DOCTYPE: nothing for an SVG parser to fetch
+    return "data:image/svg+xml;base64," + base64.b64encode(text.encode()).decode()
+
+
 def imprint_lines(metadata: Metadata, locale: Locale, book_format: str) -> list[str]:
     """The imprint every output prints: publisher, date written out in the book's language, rights, and
     the ISBN of this format (``print`` or ``epub``).

@@ -16,7 +16,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from .book import Book, Chapter
-from .cover import cover_html, imprint_lines
+from .cover import BLANKS_BEFORE_BACK, back_matter_html, cover_html, imprint_lines
 from .dates import build_time, iso_utc
 from .errors import ManuscriptError
 from .fingerprint import files_digest, folder_digest
@@ -138,7 +138,13 @@ class Typesetter:
         return self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
 
     def layout(self, book: Book):
-        return self._stamped(self._render(book_html(book)))
+        return self._stamped(self._with_back_matter(book, self._render(book_html(book))))
+
+    def _with_back_matter(self, book: Book, document):
+        """The text's pages, the blanks that make a multiple of four, and the outside back cover last."""
+        back = self._cached("back", _document(book, [back_matter_html(book.metadata, book.locale)]))
+        blanks = -(len(document.pages) + 1) % 4
+        return document.copy(document.pages + back.pages[BLANKS_BEFORE_BACK - blanks:])
 
     @staticmethod
     def _stamped(document):
@@ -162,7 +168,7 @@ class Typesetter:
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
         front = self._front(book, starts)
-        return self._stamped(front.copy(front.pages[:front_pages] + pages))
+        return self._stamped(self._with_back_matter(book, front.copy(front.pages[:front_pages] + pages)))
 
     def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
