@@ -160,3 +160,14 @@ def test_back_cover_carries_blurb_publisher_and_a_barcode_a_scanner_reads(tmp_pa
     subprocess.run(["pdftoppm", "-png", "-r", "300", "-f", str(pages), "-l", str(pages), "-singlefile", str(pdf), str(tmp_path / "back")], check=True)
     scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "back.png")], capture_output=True, text=True)
     assert scanned.stdout.split() == ["9783161484100"]
+
+
+def test_a_long_code_line_wraps_with_a_hanging_continuation(tmp_path: Path) -> None:
+    code = "very_long_command --with-an-option=value --another=another-value --third-option=yes --fourth=no input.txt\n    indented\n"
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": f"# One\n\n```\nshort\n{code}```\n"})
+    pdf = build("pdf", manuscript, tmp_path / "dist")
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "3", "-l", "3", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    x = {m.group(2): float(m.group(1)) for m in re.finditer(r'<word xMin="([\d.]+)"[^>]*>([^<]+)</word>', bbox)}
+    continuation = next(word for word in x if word.startswith(("--third", "--fourth", "input.txt")))
+    assert x["short"] == pytest.approx(x["very_long_command"])
+    assert x[continuation] > x["indented"] > x["short"]  # wrapped text hangs further in than the source's own indent

@@ -40,6 +40,14 @@ class PdfChapterRenderer(ChapterRenderer):
         note = next(note for note in env["chapter"].notes if note.id == meta["note_id"])
         return f'<span class="footnote" id="{note.id}">{self._note_text(note.tokens, env)}</span>'
 
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        """Code, one block per source line, so that a wrapped line hangs under its first characters."""
+        lines = tokens[idx].content.rstrip("\n").split("\n")
+        body = "".join(f'<span class="code-line">{escape(line) or " "}</span>' for line in lines)
+        return f"<pre><code>{body}</code></pre>\n"
+
+    code_block = fence
+
     def _note_text(self, tokens: Sequence[Token], env: dict) -> str:
         """A note's paragraphs as spans, since the note sits inside the paragraph that calls it."""
         parts = []
