@@ -93,7 +93,7 @@ def test_blanks_go_between_the_text_and_the_back_cover(manuscript_copy: Path, tm
         (manuscript_copy / "06-extra.md").write_text("# An Added Page\n\n" + extra)
         yaml_path = manuscript_copy / "book.yaml"
         if "06-extra.md" not in yaml_path.read_text():
-            yaml_path.write_text(yaml_path.read_text().replace("lint:", "  - 06-extra.md\nlint:"))
+            yaml_path.write_text(yaml_path.read_text() + "  - 06-extra.md\n")
         result = run_task("booklet", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
         assert result.returncode == 0, result.stderr
         sources = source_page_texts(tmp_path / "victor-serge.pdf")
