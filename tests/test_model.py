@@ -115,3 +115,13 @@ def test_notes_links_and_images_are_decided_once_in_the_model(tmp_path: Path) ->
     link = next(child for token in book.chapters[0].tokens for child in token.children or [] if child.type == "link_open")
     assert (link.meta["target"].chapter, link.meta["target"].fragment) == ("two", "later")
     assert [asset.name for asset in book.assets] == ["img/dot.svg"] and book.every_image_described
+
+
+def test_weasyprint_is_imported_without_starting_ldconfig_or_gcc() -> None:
+    """Library probing through ctypes.util.find_library starts subprocesses: a build skips it."""
+    import subprocess
+
+    probe = ("import sys\nstarted = []\nsys.addaudithook(lambda event, args: started.append(args[0]) if event == 'subprocess.Popen' else None)\n"
+             "from samizdat.weasy import import_weasyprint\nimport_weasyprint()\nimport weasyprint\nprint(started)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout

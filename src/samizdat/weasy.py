@@ -17,10 +17,37 @@ from .styles import stylesheet
 T = TypeVar("T")
 
 
+def import_weasyprint() -> None:
+    """Import WeasyPrint without its slow library probing.
+
+    WeasyPrint finds Pango, HarfBuzz and fontconfig by trying several names with cffi,
+    and cffi answers every name it cannot open directly by asking ``ctypes.util.find_library``,
+    which starts ``ldconfig`` and ``gcc`` (about 0.4 s of a build here). On Linux the
+    sonames it also tries open directly, so the probe is skipped; if that fails on some
+    system, WeasyPrint is imported again the ordinary way.
+    """
+    import ctypes.util
+    import sys
+
+    if "weasyprint.text.ffi" in sys.modules:
+        return
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint.text.ffi  # noqa: F401
+    except (OSError, ImportError):
+        for name in [module for module in sys.modules if module == "weasyprint" or module.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = find_library
+    import weasyprint.text.ffi  # noqa: F401,F811
+
+
 class Weasy:
     """One ``FontConfiguration``, colour profiles and ``SandboxedFetcher`` shared by stylesheets and renders."""
 
     def __init__(self, roots: tuple[Path, ...], styles: Path, page_size_css: str, extra_css: str = "") -> None:
+        import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         from .sandbox import SandboxedFetcher
