@@ -171,3 +171,11 @@ def test_a_long_code_line_wraps_with_a_hanging_continuation(tmp_path: Path) -> N
     continuation = next(word for word in x if word.startswith(("--third", "--fourth", "input.txt")))
     assert x["short"] == pytest.approx(x["very_long_command"])
     assert x[continuation] > x["indented"] > x["short"]  # wrapped text hangs further in than the source's own indent
+
+
+def test_an_unsized_raster_image_prints_at_300_ppi(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": "# One\n\nText.\n\n![A square](square.png)\n"})
+    Image.new("RGB", (300, 300), (20, 90, 160)).save(manuscript / "square.png")
+    listed = subprocess.run(["pdfimages", "-list", str(build("pdf", manuscript, tmp_path / "dist"))], capture_output=True, text=True, check=True).stdout
+    [row] = [line.split() for line in listed.splitlines()[2:]]
+    assert abs(int(row[12]) - 300) <= 1 and abs(int(row[13]) - 300) <= 1  # pdfimages' x-ppi and y-ppi
