@@ -94,8 +94,14 @@ class WebChapterRenderer(ChapterRenderer):
 
     def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         if not env.get("sidenote"):
+            env["open_links"] = env.get("open_links", 0) + 1
             return super().link_open(tokens, idx, options, env)
         return super().link_open([self._without_id(tokens[idx], env)], 0, options, env)[:-1] + ' tabindex="-1">'
+
+    def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        if not env.get("sidenote"):
+            env["open_links"] -= 1
+        return "</a>"
 
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         return self._img(self._without_id(tokens[idx], env), options, env, skip=())
@@ -110,7 +116,7 @@ class WebChapterRenderer(ChapterRenderer):
         if env.get("sidenote"):  # A call inside a note's copy: a number, not a second link with the same id.
             return f'<sup class="noteref">{meta["number"]}</sup>'
         call = f'<a class="noteref" href="#{meta["note_id"]}" id="{meta["ref_id"]}" role="doc-noteref">{meta["number"]}</a>'
-        if not meta["first"]:
+        if not meta["first"] or env.get("open_links"):  # A copy holding links may not sit inside a link.
             return call
         note = next(note for note in env["chapter"].notes if note.id == meta["note_id"])
         return call + self._sidenote(note, env)
@@ -414,7 +420,8 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     images = {asset.name: svg.get(asset.name) or quote(asset.name) for asset in book.assets}
     draft = site_pages(book, images, [])
     fonts = _fonts(book, "".join(draft.values()), dist, report)
-    head = [_csp("'self'", "'self' data:", "'self'"), f'<link rel="stylesheet" href="{FONTS_STYLESHEET}">', f'<link rel="stylesheet" href="{STYLESHEET}">']
+    # file: beside 'self', for browsers that give each file:// page an origin of its own.
+    head = [_csp("'self' file:", "'self' file: data:", "'self' file:"), f'<link rel="stylesheet" href="{FONTS_STYLESHEET}">', f'<link rel="stylesheet" href="{STYLESHEET}">']
     target = dist / f"{book.metadata.slug}-web"
     with atomic_folder(target) as folder:
         for name, html in site_pages(book, images, head).items():
