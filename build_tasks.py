@@ -93,6 +93,12 @@ def epub(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
     _run(lambda: pipeline.build("epub", Path(manuscript), Path(dist), Path(styles), report=_reporter(quiet)))
 
 
+@task(help={**COMMON_HELP, "single": "The whole book in one self-contained file, <slug>.html, instead of the site <slug>-web/."})
+def html(c, manuscript="manuscript", dist="dist", styles="styles", single=False, quiet=False):
+    """Build <dist>/<slug>-web/, the web edition (index.html and a page per chapter), or with --single <dist>/<slug>.html."""
+    _run(lambda: pipeline.build("html", Path(manuscript), Path(dist), Path(styles), single=single, report=_reporter(quiet)))
+
+
 @task(help=COMMON_HELP)
 def build(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False):
     """Build every output at the same time; does nothing when nothing changed."""
@@ -159,4 +165,4 @@ def test(c, args=""):
         raise Exit(code=result.returncode)
 
 
-ns = Collection(check, build, pdf, epub, booklet, preflight, proof, watch, test)
+ns = Collection(check, build, pdf, epub, html, booklet, preflight, proof, watch, test)

@@ -129,11 +129,11 @@ def _inputs_fingerprint(manuscript: Path, styles: Path) -> str:
 
 
 def _outputs_state(dist: Path, names: dict) -> dict[str, list[int] | None]:
-    """Size and modification time of each output, so a deleted or replaced output is rebuilt."""
+    """Size and modification time of each output (a file, or a folder such as the web edition's), so a deleted or replaced output is rebuilt."""
     state = {}
     for name in names:
         path = dist / name
-        state[name] = [path.stat().st_size, path.stat().st_mtime_ns] if path.is_file() else None
+        state[name] = [path.stat().st_size, path.stat().st_mtime_ns] if path.exists() else None
     return state
 
 

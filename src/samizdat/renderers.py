@@ -20,6 +20,7 @@ Report = Callable[[str], None]
 REGISTRY: dict[str, str] = {
     "pdf": "samizdat.pdf",
     "epub": "samizdat.epub",
+    "html": "samizdat.web",
 }
 
 

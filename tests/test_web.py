@@ -1,0 +1,338 @@
+"""The web edition (``invoke html``, ``invoke html --single``), read back with other tools than the ones that wrote it:
+the Nu Html Checker, axe-core in headless Chromium (driven by puppeteer-core), lxml and fontTools."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import lxml.html
+import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image
+
+from conftest import MANUSCRIPT, ROOT, manuscript_words, normalise_words, run_task
+
+A11Y = ROOT / "tests" / "a11y" / "node_modules"
+VNU = A11Y / "vnu-jar" / "build" / "dist" / "vnu.jar"
+FIXTURE = ROOT / "tests" / "fixtures" / "every-feature.md"
+CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium")
+PHONE = 390
+
+RUSSIAN = """# Тихий голос {#tikhiy-golos}
+
+Серж писал по-французски, но думал по-русски.[^ru] См. [главу о Мексике](04-opposition-and-exile.md#mexico-city)
+и [начало книги](01-beginnings.md); *курсив*, **полужирный**, `код`.
+
+![Маленькая картинка](images/dot.png "Точка: растровое изображение.")
+
+## Годы {#gody}
+
+| Год | Город |
+|-----|------:|
+| 1919 | Петроград |
+| 1933 | Оренбург |
+
+Назад к [таблице](#gody) и к [заметкам](06-every-feature.md#lists).
+
+[^ru]: Примечание с *курсивом*, `кодом` и [ссылкой](05-the-chronicler.md#the-novels).
+"""
+
+
+def feature_manuscript(folder: Path) -> Path:
+    """The seed, the every-feature chapter, and a Russian chapter with a PNG figure, a table, a note and links across chapters."""
+    shutil.copytree(MANUSCRIPT, folder)
+    shutil.copy(FIXTURE, folder / "06-every-feature.md")
+    (folder / "07-russian.md").write_text(RUSSIAN, encoding="utf-8")
+    Image.new("RGB", (40, 20), (139, 30, 30)).save(folder / "images" / "dot.png")
+    (folder / "book.yaml").write_text((folder / "book.yaml").read_text() + "  - 06-every-feature.md\n  - 07-russian.md\n")
+    return folder
+
+
+def build(manuscript: Path, dist: Path, *extra: str) -> None:
+    result = run_task("html", "--manuscript", str(manuscript), "--dist", str(dist), "--quiet", *extra)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> dict[str, Path]:
+    """The seed and the feature book, each as a site and as a single file, through the real task."""
+    root = tmp_path_factory.mktemp("web")
+    feature = feature_manuscript(root / "feature")
+    build(MANUSCRIPT, root / "seed")
+    build(MANUSCRIPT, root / "seed", "--single")
+    build(feature, root / "feature-dist")
+    build(feature, root / "feature-dist", "--single")
+    return {
+        "seed-site": root / "seed" / "victor-serge-web",
+        "seed-single": root / "seed" / "victor-serge.html",
+        "feature-site": root / "feature-dist" / "victor-serge-web",
+        "feature-single": root / "feature-dist" / "victor-serge.html",
+        "feature-manuscript": feature,
+    }
+
+
+def pages(builds: dict[str, Path]) -> list[Path]:
+    """Every HTML page of the four outputs."""
+    found = []
+    for name in ("seed-site", "feature-site"):
+        found += sorted(builds[name].glob("*.html"))
+    return found + [builds["seed-single"], builds["feature-single"]]
+
+
+def parse(page: Path):
+    return lxml.html.fromstring(page.read_bytes())
+
+
+def test_the_site_has_an_index_and_a_page_per_chapter(builds: dict[str, Path]) -> None:
+    site = builds["feature-site"]
+    names = sorted(path.name for path in site.glob("*.html"))
+    assert names == ["01-beginnings.html", "02-prison-spain-and-russia.html", "03-terror-and-degeneration.html",
+                     "04-opposition-and-exile.html", "05-the-chronicler.html", "06-every-feature.html", "07-russian.html", "index.html"]
+    assert (site / "images" / "dot.png").read_bytes() == (builds["feature-manuscript"] / "images" / "dot.png").read_bytes()
+    assert not list(site.rglob("*.svg")), "an SVG is embedded in <img> as a data: URL, never served as a document"
+    assert not list(site.parent.glob(".*.part*")), "the temporary folder is gone"
+    index = parse(site / "index.html")
+    assert [a.text_content() for a in index.cssselect("nav.contents > ol > li > a")][-1] == "Тихий голос"
+    assert index.cssselect("h1.cover-title")[0].text_content().startswith("Victor Serge")
+    assert "24 November 2026" in index.cssselect("footer.imprint")[0].text_content()
+
+
+def test_pages_link_to_their_neighbours(builds: dict[str, Path]) -> None:
+    site = builds["feature-site"]
+    first, last = parse(site / "01-beginnings.html"), parse(site / "07-russian.html")
+    assert first.cssselect("nav.pager a[rel=prev]")[0].get("href") == "index.html"
+    assert first.cssselect("nav.pager a[rel=next]")[0].get("href") == "02-prison-spain-and-russia.html"
+    assert last.cssselect("nav.pager a[rel=prev]")[0].get("href") == "06-every-feature.html"
+    assert not last.cssselect("nav.pager a[rel=next]")
+
+
+def test_every_internal_link_and_fragment_resolves(builds: dict[str, Path]) -> None:
+    """Every href and src that is not a data: URL or an address outside the book names a file of the output and an id in it."""
+    checked = 0
+    for page in pages(builds):
+        ids = {}
+        root = parse(page)
+        for element in root.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                if value is None or value.startswith("data:") or urlsplit(value).scheme in {"http", "https", "mailto", "tel"}:
+                    continue
+                parts = urlsplit(value)
+                target = page.parent / unquote(parts.path) if parts.path else page
+                assert target.is_file(), f"{page.name}: {value} names no file"
+                if parts.fragment:
+                    if target not in ids:
+                        ids[target] = {e.get("id") for e in parse(target).iter() if e.get("id")}
+                    assert parts.fragment in ids[target], f"{page.name}: {value}: no id '{parts.fragment}' in {target.name}"
+                checked += 1
+    assert checked > 100
+
+
+def test_cross_chapter_links_point_at_pages_and_fragments(builds: dict[str, Path]) -> None:
+    russian = parse(builds["feature-site"] / "07-russian.html")
+    hrefs = [a.get("href") for a in russian.cssselect("main a")]
+    assert {"04-opposition-and-exile.html#mexico-city", "01-beginnings.html", "#gody", "06-every-feature.html#lists",
+            "05-the-chronicler.html#the-novels"} <= set(hrefs)
+    single = parse(builds["feature-single"])
+    hrefs = [a.get("href") for a in single.cssselect("main a")]
+    assert {"#mexico-city", "#beginnings", "#gody", "#lists", "#the-novels"} <= set(hrefs)
+
+
+def test_notes_are_at_the_end_of_each_page_with_backlinks_and_beside_the_text(builds: dict[str, Path]) -> None:
+    page = parse(builds["feature-site"] / "06-every-feature.html")
+    calls = page.cssselect("a[role=doc-noteref]")
+    assert [(a.text, a.get("href")) for a in calls] == [("2", "#note-2"), ("2", "#note-2"), ("3", "#note-3")]
+    notes = page.cssselect("section.notes[role=doc-endnotes] > ol > li")
+    assert [li.get("id") for li in notes] == ["note-2", "note-3"]
+    assert page.cssselect("section.notes > ol")[0].get("start") == "2"
+    backlinks = [a.get("href") for a in notes[0].cssselect("a[role=doc-backlink]")]
+    assert backlinks == [f"#{calls[0].get('id')}", f"#{calls[1].get('id')}"]
+    assert "The first note, with emphasis" in notes[0].text_content()
+    # The copy beside the text follows the first call only, hidden from screen readers, its links out of the tab order.
+    sidenotes = page.cssselect("p > span.sidenote")
+    assert len(sidenotes) == 2 and all(s.get("aria-hidden") == "true" for s in sidenotes)
+    assert "The first note, with emphasis" in sidenotes[0].text_content()
+    assert all(a.get("tabindex") == "-1" and not a.get("id") for s in sidenotes for a in s.iter("a"))
+
+
+def test_language_direction_and_figures(builds: dict[str, Path], tmp_path: Path) -> None:
+    page = parse(builds["feature-site"] / "07-russian.html")
+    assert (page.get("lang"), page.get("dir")) == ("en", "ltr")
+    figure = page.cssselect("figure")[0]
+    assert figure.cssselect("img")[0].get("src") == "images/dot.png"
+    assert figure.cssselect("figcaption")[0].text_content() == "Точка: растровое изображение."
+    assert [td.get("class") for td in page.cssselect("td")] == [None, "align-right"] * 2
+    hebrew = tmp_path / "he"
+    shutil.copytree(MANUSCRIPT, hebrew)
+    (hebrew / "book.yaml").write_text((hebrew / "book.yaml").read_text().replace("language: en", "language: he"))
+    build(hebrew, tmp_path / "dist")
+    index = parse(tmp_path / "dist" / "victor-serge-web" / "index.html")
+    assert (index.get("lang"), index.get("dir")) == ("he", "rtl")
+    chapter = parse(tmp_path / "dist" / "victor-serge-web" / "01-beginnings.html")
+    assert chapter.cssselect("a[rel=next] span")[0].text == "←"  # the way the text runs
+
+
+def test_every_word_of_the_manuscript_is_present(builds: dict[str, Path]) -> None:
+    expected = manuscript_words()
+    site = "\n".join(parse(page).text_content() for page in sorted(builds["seed-site"].glob("*.html")))
+    single = parse(builds["seed-single"]).text_content()
+    for text in (site, single):
+        missing = expected - normalise_words(text)
+        assert not missing, sorted(missing)[:20]
+
+
+def test_the_single_file_fetches_nothing(builds: dict[str, Path]) -> None:
+    """Every resource is a data: URL; links go within the file, or are the author's links to elsewhere."""
+    for name in ("seed-single", "feature-single"):
+        root = parse(builds[name])
+        for element in root.iter():
+            if element.get("src") is not None:
+                assert element.get("src").startswith("data:"), element.get("src")[:80]
+            href = element.get("href")
+            if href is not None:
+                assert href.startswith("#") or (element.tag == "a" and urlsplit(href).scheme in {"https", "mailto"}), href
+        assert not root.cssselect("link, script, iframe, object, embed, base")
+        style = root.cssselect("style")[0].text
+        assert not [url for url in re.findall(r"url\(\s*[\"']?([^\"')\s]+)", style) if not url.startswith("data:")]
+    assert "https://example.org/serge?a=1&b=2" in [a.get("href") for a in parse(builds["feature-single"]).iter("a")]
+
+
+def test_no_script_anywhere_and_a_policy_that_forbids_it(builds: dict[str, Path], tmp_path: Path) -> None:
+    evil = tmp_path / "evil"
+    shutil.copytree(MANUSCRIPT, evil)
+    (evil / "images" / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script>'
+                                              '<rect width="10" height="10" onclick="alert(2)"/></svg>')
+    chapter = evil / "03-terror-and-degeneration.md"
+    chapter.write_text(chapter.read_text() + "\n![A red square](images/evil.svg)\n")
+    build(evil, tmp_path / "dist")
+    site = tmp_path / "dist" / "victor-serge-web"
+    assert not list(site.rglob("*.svg"))
+    for page in [*site.glob("*.html"), *pages(builds)]:
+        root = parse(page)
+        assert not root.cssselect("script, iframe, object, embed")
+        assert not [name for element in root.iter() for name in element.attrib if name.startswith("on") or name == "style"]
+        [policy] = [m.get("content") for m in root.cssselect("meta[http-equiv=Content-Security-Policy]")]
+        assert "default-src 'none'" in policy and "script-src" not in policy
+    image = parse(site / "03-terror-and-degeneration.html").cssselect("img[alt='A red square']")[0]
+    assert image.get("src").startswith("data:image/svg+xml;base64,")
+
+
+def test_fonts_are_woff2_subsets_that_draw_every_character(builds: dict[str, Path]) -> None:
+    site = builds["feature-site"]
+    text = "".join(parse(page).text_content() for page in site.glob("*.html"))
+    fonts = {path.name: TTFont(path) for path in (site / "fonts").glob("*.woff2")}
+    assert set(fonts) == {"source-serif-4.woff2", "source-serif-4-italic.woff2", "source-sans-3.woff2", "source-code-pro.woff2"}
+    for name, font in fonts.items():
+        assert font.flavor == "woff2"
+        assert {"wght"} <= {axis.axisTag for axis in font["fvar"].axes}, "still a variable font"
+    serif = set(fonts["source-serif-4.woff2"].getBestCmap())
+    assert {ord(c) for c in text if not c.isspace()} <= serif
+    assert ord("Ж") in set(fonts["source-serif-4-italic.woff2"].getBestCmap())
+    assert len(serif) < 1000, "subset to what the book uses"
+    assert sum(path.stat().st_size for path in (site / "fonts").glob("*.woff2")) < 400_000
+    single = builds["feature-single"].read_text()
+    assert single.count("data:font/woff2;base64,") == 4
+
+
+def test_a_bad_stylesheet_stops_the_build_and_keeps_the_last_good_site(builds: dict[str, Path], tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    build(MANUSCRIPT, dist)
+    before = {path: path.read_bytes() for path in (dist / "victor-serge-web").rglob("*") if path.is_file()}
+    styles = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", styles)
+    (styles / "web.css").write_text((styles / "web.css").read_text() + '\nbody {\n  background: url("https://cdn.example/x.png");\n}\n')
+    result = run_task("html", "--dist", str(dist), "--styles", str(styles))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    line = len((styles / "web.css").read_text().splitlines()) - 1
+    assert f"web.css:{line}: error[S101]: refused to load 'https://cdn.example/x.png'" in result.stderr
+    assert {path: path.read_bytes() for path in (dist / "victor-serge-web").rglob("*") if path.is_file()} == before
+    assert sorted(path.name for path in dist.iterdir()) == [".samizdat-cache", "victor-serge-web"]
+
+
+def test_invoke_build_includes_the_site_and_notices_when_it_is_gone(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    first = run_task("build", "--dist", str(dist), "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert (dist / "victor-serge-web" / "index.html").is_file()
+    assert "up to date" in run_task("build", "--dist", str(dist)).stderr
+    shutil.rmtree(dist / "victor-serge-web")
+    again = run_task("build", "--dist", str(dist))
+    assert "up to date" not in again.stderr and (dist / "victor-serge-web" / "index.html").is_file()
+    assert "html" in run_task("--help", "watch").stdout
+
+
+def test_the_nu_html_checker_finds_no_error(builds: dict[str, Path]) -> None:
+    assert VNU.is_file(), "vnu-jar is not installed: npm ci --ignore-scripts --prefix tests/a11y"
+    result = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, pages(builds))],
+                            capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    assert [(Path(urlsplit(m.get("url", "")).path).name, m.get("lastLine"), m["message"]) for m in messages] == []
+
+
+BROWSER_CHECK = r"""
+const puppeteer = require(%(puppeteer)s);
+const axeSource = require("fs").readFileSync(%(axe)s, "utf8");
+(async () => {
+  const browser = await puppeteer.launch({executablePath: %(chromium)s, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]});
+  const results = [];
+  for (const url of %(urls)s) {
+    for (const [width, scheme] of [[%(phone)d, "light"], [1280, "light"], [1280, "dark"]]) {
+      const page = await browser.newPage();
+      const requests = [], refused = [];
+      page.on("request", request => { if (!/^(file|data):/.test(request.url())) requests.push(request.url()); });
+      page.on("console", message => { if (/Refused|Content Security Policy/.test(message.text())) refused.push(message.text()); });
+      await page.setViewport({width, height: 844});
+      await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: scheme}]);
+      await page.goto(url, {waitUntil: "load"});
+      await page.evaluate(() => document.fonts.ready);
+      const blocked = [...refused];  // what the page itself tried (axe, below, fetches stylesheets the policy refuses it)
+      const fonts = await page.evaluate(() => [...document.fonts].filter(f => f.status !== "unloaded").map(f => f.family + " " + f.style + " " + f.status));
+      const width_ = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
+      await page.evaluate(axeSource);  // through DevTools: the page's policy forbids scripts, and rightly
+      const axe = await page.evaluate(() => axe.run(document, {resultTypes: ["violations"]}));
+      const violations = axe.violations.map(v => [v.id, v.nodes.map(n => n.target.join(" ")).slice(0, 3)]);
+      results.push({url, width, scheme, scrollWidth: width_, requests, refused: blocked, fonts, violations});
+      await page.close();
+    }
+  }
+  await browser.close();
+  console.log(JSON.stringify(results));
+})().catch(error => { console.error(error); process.exit(1); });
+"""
+
+
+@pytest.fixture(scope="module")
+def browser_results(builds: dict[str, Path], tmp_path_factory) -> list[dict]:
+    script = tmp_path_factory.mktemp("browser") / "check.js"
+    urls = [page.as_uri() for page in pages(builds)]
+    script.write_text(BROWSER_CHECK % {
+        "puppeteer": json.dumps(str(A11Y / "puppeteer-core")), "axe": json.dumps(str(A11Y / "axe-core" / "axe.min.js")),
+        "chromium": json.dumps(CHROMIUM), "urls": json.dumps(urls), "phone": PHONE})
+    result = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_axe_finds_no_violation_on_any_page_light_or_dark(browser_results: list[dict]) -> None:
+    found = [(Path(r["url"]).name, r["width"], r["scheme"], r["violations"]) for r in browser_results if r["violations"]]
+    assert found == []
+
+
+def test_no_page_is_wider_than_a_phone(browser_results: list[dict]) -> None:
+    widths = {r["url"]: r["scrollWidth"] for r in browser_results if r["width"] == PHONE}
+    assert len(widths) >= 10 and all(width <= PHONE for width in widths.values()), widths
+
+
+def test_pages_open_from_file_urls_with_their_fonts_and_no_request(browser_results: list[dict]) -> None:
+    for result in browser_results:
+        assert result["requests"] == [] and result["refused"] == [], result
+        assert any(font.startswith("Source Serif 4 normal loaded") for font in result["fonts"]), result["fonts"]
+        assert not [font for font in result["fonts"] if font.endswith("error")], result["fonts"]
