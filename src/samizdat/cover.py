@@ -78,7 +78,7 @@ def render_cover_png(metadata: Metadata, locale: Locale, styles: Path) -> bytes:
     from .weasy import Weasy
 
     weasy = Weasy((), styles, metadata.page_size_css)
-    html = (f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title>'
+    html = (f'<!DOCTYPE html><html lang="{escape(metadata.language)}" dir="{locale.direction}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title>'
             f'</head><body style="margin:0">{cover_html(metadata, locale)}</body></html>')
     document = weasy.render(html, styles.resolve().as_uri() + "/", [*weasy.base, weasy.stylesheet("cover.css")])
     page = pypdfium2.PdfDocument(document.write_pdf())[0]

@@ -34,12 +34,13 @@ COVER_IMAGE = "images/cover.png"
 CACHE_FOLDER = ".samizdat-cache"
 
 
-def xhtml_document(title: str, language: str, body: str, body_type: str | None = None) -> bytes:
-    """A complete XHTML5 content document, checked to be well-formed XML."""
+def xhtml_document(title: str, language: str, body: str, body_type: str | None = None, direction: str = "ltr") -> bytes:
+    """A complete XHTML5 content document, checked to be well-formed XML; ``dir="rtl"`` for right-to-left books."""
     body_attrs = f' epub:type="{body_type}"' if body_type else ""
+    dir_attr = ' dir="rtl"' if direction == "rtl" else ""
     text = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
-        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{escape(language)}" xml:lang="{escape(language)}">\n'
+        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{escape(language)}" xml:lang="{escape(language)}"{dir_attr}>\n'
         f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
         f"<body{body_attrs}>\n{body}\n</body>\n</html>\n"
@@ -183,13 +184,16 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))
 
     renderer = EpubChapterRenderer(book)
-    cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover"))
-    title_page = _document("titlepage", "titlepage.xhtml", xhtml_document(meta.title, meta.language, _title_page(book), "frontmatter"))
+    direction = book.locale.direction
+    if direction == "rtl":
+        epub_book.set_direction("rtl")  # The spine's page-progression-direction (and the package's dir, below).
+    cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover", direction))
+    title_page = _document("titlepage", "titlepage.xhtml", xhtml_document(meta.title, meta.language, _title_page(book), "frontmatter", direction))
     chapters = [
-        _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter"))
+        _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter", direction))
         for index, chapter in enumerate(book.chapters, start=1)
     ]
-    nav = _document("nav", "nav.xhtml", xhtml_document(book.locale.label("contents"), meta.language, _nav(book, renderer)))
+    nav = _document("nav", "nav.xhtml", xhtml_document(book.locale.label("contents"), meta.language, _nav(book, renderer), direction=direction))
     nav.properties = ["nav"]
     for item in (cover_page, title_page, *chapters):
         epub_book.add_item(item)
@@ -199,7 +203,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     epub_book.spine = [cover_page, title_page, nav, *chapters]
     epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book, renderer)]
     with atomic_output(target) as temporary:
-        epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
+        epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False, "package_direction": True})
         _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
     return [target]
 

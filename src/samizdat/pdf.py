@@ -71,7 +71,7 @@ def _head(book: Book) -> str:
 
 def _document(book: Book, body: list[str]) -> str:
     return (
-        f'<!DOCTYPE html>\n<html lang="{escape(book.metadata.language)}">\n{_head(book)}\n'
+        f'<!DOCTYPE html>\n<html lang="{escape(book.metadata.language)}" dir="{book.locale.direction}">\n{_head(book)}\n'
         "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
 
