@@ -129,31 +129,65 @@ def _title_page(book: Book) -> str:
 
 
 def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
-    """schema.org accessibility metadata that describes this book truthfully, and no more."""
+    """schema.org accessibility metadata that states what the build knows, and no more.
+
+    Conformance (``dcterms:conformsTo``, ``a11y:certifiedBy``) is a person's judgement
+    after a review: it is written only when ``book.yaml`` declares it, and the summary
+    says when nobody has.
+    """
+    meta, label = book.metadata, book.locale.label
     images = book.images
     every_image_described = book.every_image_described
     properties: list[tuple[str, str]] = [("schema:accessMode", "textual")]
     if images:
-        properties.append(("schema:accessMode", "visual"))
+        properties += [("schema:accessMode", "visual"), ("schema:accessModeSufficient", "textual,visual")]
     if every_image_described:
         properties.append(("schema:accessModeSufficient", "textual"))
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if images and every_image_described:
         features.append("alternativeText")
     properties += [("schema:accessibilityFeature", feature) for feature in features]
-    properties.append(("schema:accessibilityHazard", "none"))
-    label = book.locale.label
+    if any(_may_move(asset.path, asset.media_type) for asset in book.assets):
+        hazards = ["noSoundHazard", "unknownFlashingHazard", "unknownMotionSimulationHazard"]
+    else:
+        hazards = ["none"]  # Text and still images only: nothing flashes, moves or sounds.
+    properties += [("schema:accessibilityHazard", hazard) for hazard in hazards]
     summary = [label("a11y_summary")]
     if book.notes:
         summary.append(label("a11y_notes"))
     if images:
         summary.append(label("a11y_images_described") if every_image_described else label("a11y_images_undescribed"))
+    if _marks_languages(book):
+        summary.append(label("a11y_languages"))
+    summary.append(label("a11y_conformance", conforms_to=meta.conforms_to) if meta.conforms_to else label("a11y_unreviewed"))
     properties.append(("schema:accessibilitySummary", "; ".join(summary) + "."))
-    if every_image_described:
-        properties.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
-        properties.append(("a11y:certifiedBy", book.metadata.publisher or "samizdat"))
+    if meta.conforms_to:
+        properties.append(("dcterms:conformsTo", meta.conforms_to))
+    if meta.certified_by:
+        properties.append(("a11y:certifiedBy", meta.certified_by))
     for name, value in properties:
         epub_book.add_metadata(None, "meta", value, {"property": name})
+
+
+def _marks_languages(book: Book) -> bool:
+    """True when some passage carries its own ``lang`` (a span, a div or raw HTML)."""
+    blocks = [*(token for chapter in book.chapters for token in chapter.tokens),
+              *(token for note in book.notes for token in note.tokens)]
+    return any(part.attrGet("lang") for token in blocks for part in (token, *(token.children or [])))
+
+
+def _may_move(path: Path, media_type: str) -> bool:
+    """Whether an image might animate (and so flash): an animated GIF, PNG or WebP, or an SVG with animation."""
+    if media_type == "image/svg+xml":
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return any(word in text for word in ("<animate", "<set", "@keyframes", "animation"))
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return bool(getattr(image, "is_animated", False))
+    except OSError:
+        return True  # Unreadable here: the build cannot say it is still.
 
 
 def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) -> list[Path]:
