@@ -48,7 +48,7 @@ def test_unknown_role_is_refused() -> None:
 
 def test_font_face_rules_name_the_three_families_and_packaged_files() -> None:
     css = fonts.font_face_css()
-    assert set(re.findall(r'font-family: "([^"]+)"', css)) == {"Source Serif 4", "Source Sans 3", "Source Code Pro"}
+    assert set(re.findall(r'font-family: "([^"]+)"', css)) == {"Source Serif 4", "Source Sans 3", "Source Code Pro", "Amiri", "Frank Ruhl Libre"}
     for url in re.findall(r'url\("([^"]+)"\)', css):
         path = Path(unquote(urlsplit(url).path))
         assert path.is_file() and any(path.is_relative_to(folder) for folder in fonts.FONT_DIRECTORIES), url

@@ -38,8 +38,10 @@ CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
     "H101": (GOOD_YAML, {"01.md": "# One\n\n<iframe src=x></iframe>\n"}, 3, "<iframe> is not allowed"),
     "H102": (GOOD_YAML, {"01.md": "# One\n\nA <span style=\"color:red\">word</span>.\n"}, 3, "'style'"),
     "H103": (GOOD_YAML, {"01.md": "# One\n\nAn <b>unclosed word.\n"}, 3, "<b> is not closed"),
+    "H104": (GOOD_YAML, {"01.md": "# One\n\nA [word]{style=\"color:red\"}.\n"}, 3, "'style' is not allowed on a span"),
     "T101": (GOOD_YAML, {"01.md": "# One\n\nHe said \"stop.\n"}, 3, "straight quote"),
     "T102": (GOOD_YAML, {"01.md": "# One\n\nA snowman \u2603.\n"}, 3, "U+2603 SNOWMAN"),
+    "T103": (GOOD_YAML, {"01.md": "# One\n\nЭто длинный абзац на русском языке.\n"}, 3, "mostly in Cyrillic script"),
     "S102": (GOOD_YAML, {"01.md": GOOD_CHAPTER, "../styles/labels.yaml": "contnets: Inhalt\n"}, None, "contnets"),
 }
 

@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+import langcodes
 from markdown_it.token import Token
 
 from .errors import Finding, Findings, ManuscriptError
@@ -27,12 +28,19 @@ from .i18n import LabelsError, Locale, locale_for
 from .lint import image_is_described, lint_tokens
 from .markdown import create_parser, plain_text, smart_text
 from .metadata import Metadata, load_metadata
-from .rawhtml import Nesting, Sanitizer, clean_url
+from .rawhtml import CLASS_NAMES, IDENTIFIER, Nesting, Sanitizer, clean_url
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
+# The attributes a bracketed span or fenced div may take (rule H104), and what their values must be.
+PART_ATTRIBUTES: dict[str, Callable[[str], bool]] = {
+    "lang": langcodes.tag_is_valid,
+    "dir": lambda value: value in {"ltr", "rtl", "auto"},
+    "class": lambda value: bool(CLASS_NAMES.match(value.strip())),
+    "id": lambda value: bool(IDENTIFIER.match(value)),
+}
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,7 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
             unreadable.add(source)
             continue
         raw_ids = _sanitize_raw_html(tokens, path, book_ids, findings)
+        raw_ids |= _check_part_attributes(tokens, path, book_ids, findings)
         parsed.append(_Parsed(source, path, text, tokens, env, heading, _ids(tokens) | raw_ids))
     ids_by_source = {chapter.source: chapter.ids for chapter in parsed}
     chapter_ids = {chapter.source: chapter.heading[0] for chapter in parsed}
@@ -165,7 +174,7 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
         context = _ChapterContext(manuscript, chapter.path, chapter.source, ids_by_source, chapter_ids, unreadable, assets, findings, smart)
         context.check_and_resolve(chapter.tokens)
         _check_unused_notes(chapter.env, chapter.text, chapter.path, findings)
-        lint_tokens(chapter.tokens, chapter.path, findings)
+        lint_tokens(chapter.tokens, chapter.path, findings, metadata.language)
         model, note_number = _chapter_model(chapter, context.used_assets, note_number)
         chapters.append(model)
     findings.raise_if_errors()
@@ -298,6 +307,37 @@ def _sanitize_raw_html(tokens: list[Token], path: Path, book_ids: dict[str, int]
     blocks.finish("at the end of the chapter")
     book_ids.update(dict.fromkeys(raw_ids, 1))
     return raw_ids
+
+
+def _check_part_attributes(tokens: list[Token], path: Path, book_ids: dict[str, int], findings: Findings) -> set[str]:
+    """Allow-list the attributes of bracketed spans and fenced divs (``{lang=ru}``); returns their ids.
+
+    A refused attribute is reported (H104) and removed, so it never reaches an output.
+    """
+    part_ids: set[str] = set()
+    line = 1
+    for token in tokens:
+        line = token.map[0] + 1 if token.map else line
+        for part in [token, *(token.children or [])]:
+            if part.type not in {"span_open", "div_open"}:
+                continue
+            element = part.tag
+            for name, value in {**part.meta.pop("insecure_attrs", {}), **part.attrs}.items():
+                value = str(value)
+                check = PART_ATTRIBUTES.get(name)
+                if check is None:
+                    findings.add("H104", path, f"attribute '{name}' is not allowed on a {element}: only lang, dir, class and id", line)
+                elif not check(value):
+                    findings.add("H104", path, f"{name}=\"{value}\" on a {element} is not a valid value", line)
+                elif name == "id" and (value in book_ids or value in part_ids):
+                    findings.add("C104", path, f"id '#{value}' is used twice in the book", line)
+                else:
+                    if name == "id":
+                        part_ids.add(value)
+                    continue
+                part.attrs.pop(name, None)
+    book_ids.update(dict.fromkeys(part_ids, 1))
+    return part_ids
 
 
 @dataclass

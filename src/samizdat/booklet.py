@@ -1,7 +1,8 @@
 """Saddle-stitch imposition: reading-order pages two-up on landscape sheets, still vector.
 
 Print the result double-sided, flipped on the short edge; fold the stack in half and
-staple through the fold.
+staple through the fold. A right-to-left book (its PDF says ``/Direction /R2L``) binds
+on the right: every sheet side is mirrored, so the front cover lies left of the fold.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ class BookletResult:
     scale: float
 
 
-def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
+def saddle_stitch_order(pages: int, right_to_left: bool = False) -> list[tuple[int, int]]:
     """Pairs of 1-based page numbers, (left, right), for each sheet side in printing order.
 
-    ``pages`` must be a multiple of four. For eight: (8, 1), (2, 7), (6, 3), (4, 5).
+    ``pages`` must be a multiple of four. For eight: (8, 1), (2, 7), (6, 3), (4, 5); bound
+    on the right (``right_to_left``), each side mirrored: (1, 8), (7, 2), (3, 6), (5, 4).
     """
     if pages % 4:
         raise ValueError(f"{pages} pages: saddle stitching needs a multiple of four")
@@ -36,7 +38,7 @@ def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
         outer, inner = pages - 2 * sheet, 2 * sheet + 1
         sides.append((outer, inner))  # front
         sides.append((inner + 1, outer - 1))  # back
-    return sides
+    return [(right, left) for left, right in sides] if right_to_left else sides
 
 
 def padded_order(pages: int) -> list[int | None]:
@@ -46,6 +48,12 @@ def padded_order(pages: int) -> list[int | None]:
     outside back cover is left clean.
     """
     return [*range(1, pages + 1), *[None] * (-pages % 4)]
+
+
+def is_right_to_left(reader) -> bool:
+    """True when the PDF's viewer preferences say its pages run right to left (``/Direction /R2L``)."""
+    preferences = reader.trailer["/Root"].get("/ViewerPreferences")
+    return preferences is not None and preferences.get_object().get("/Direction") == "/R2L"
 
 
 def impose(source: Path, target: Path, sheet: str = "a4") -> BookletResult:
@@ -58,7 +66,7 @@ def impose(source: Path, target: Path, sheet: str = "a4") -> BookletResult:
     page_width, page_height = float(first.mediabox.width), float(first.mediabox.height)
     scale = min(sheet_width / 2 / page_width, sheet_height / page_height)
     writer = PdfWriter()
-    for left, right in saddle_stitch_order(len(order)):
+    for left, right in saddle_stitch_order(len(order), is_right_to_left(reader)):
         side = PageObject.create_blank_page(width=sheet_width, height=sheet_height)
         for half, number in enumerate((left, right)):
             index = order[number - 1]

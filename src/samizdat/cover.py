@@ -119,7 +119,7 @@ def render_cover_png(metadata: Metadata, locale: Locale, styles: Path) -> bytes:
     height_mm = width_mm * COVER_PX[1] / COVER_PX[0]
     taller = f".cover {{ height: {height_mm - 42:.1f}mm; }}"
     weasy = Weasy((), styles, f"{width_mm}mm {height_mm:.1f}mm")
-    html = (f'<!DOCTYPE html><html lang="{escape(metadata.language)}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title>'
+    html = (f'<!DOCTYPE html><html lang="{escape(metadata.language)}" dir="{locale.direction}"><head><meta charset="utf-8"><title>{escape(metadata.title)}</title>'
             f'</head><body style="margin:0">{cover_html(metadata, locale)}</body></html>')
     document = weasy.render(html, styles.resolve().as_uri() + "/", [*weasy.base, weasy.stylesheet("cover.css"), weasy.css(taller)])
     page = pypdfium2.PdfDocument(document.write_pdf())[0]

@@ -34,13 +34,15 @@ COVER_IMAGE = "images/cover.png"
 CACHE_FOLDER = ".samizdat-cache"
 
 
-def xhtml_document(title: str, language: str, body: str, body_type: str | None = None, page_class: str | None = None) -> bytes:
-    """A complete XHTML5 content document, checked to be well-formed XML."""
+def xhtml_document(title: str, language: str, body: str, body_type: str | None = None, direction: str = "ltr",
+                   page_class: str | None = None) -> bytes:
+    """A complete XHTML5 content document, checked to be well-formed XML; ``dir="rtl"`` for right-to-left books."""
     body_attrs = f' epub:type="{body_type}"' if body_type else ""
+    dir_attr = ' dir="rtl"' if direction == "rtl" else ""
     html_class = f' class="{page_class}"' if page_class else ""
     text = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
-        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{escape(language)}" xml:lang="{escape(language)}"{html_class}>\n'
+        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{escape(language)}" xml:lang="{escape(language)}"{dir_attr}{html_class}>\n'
         f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
         f"<body{body_attrs}>\n{body}\n</body>\n</html>\n"
@@ -129,31 +131,65 @@ def _title_page(book: Book) -> str:
 
 
 def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
-    """schema.org accessibility metadata that describes this book truthfully, and no more."""
+    """schema.org accessibility metadata that states what the build knows, and no more.
+
+    Conformance (``dcterms:conformsTo``, ``a11y:certifiedBy``) is a person's judgement
+    after a review: it is written only when ``book.yaml`` declares it, and the summary
+    says when nobody has.
+    """
+    meta, label = book.metadata, book.locale.label
     images = book.images
     every_image_described = book.every_image_described
     properties: list[tuple[str, str]] = [("schema:accessMode", "textual")]
     if images:
-        properties.append(("schema:accessMode", "visual"))
+        properties += [("schema:accessMode", "visual"), ("schema:accessModeSufficient", "textual,visual")]
     if every_image_described:
         properties.append(("schema:accessModeSufficient", "textual"))
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if images and every_image_described:
         features.append("alternativeText")
     properties += [("schema:accessibilityFeature", feature) for feature in features]
-    properties.append(("schema:accessibilityHazard", "none"))
-    label = book.locale.label
+    if any(_may_move(asset.path, asset.media_type) for asset in book.assets):
+        hazards = ["noSoundHazard", "unknownFlashingHazard", "unknownMotionSimulationHazard"]
+    else:
+        hazards = ["none"]  # Text and still images only: nothing flashes, moves or sounds.
+    properties += [("schema:accessibilityHazard", hazard) for hazard in hazards]
     summary = [label("a11y_summary")]
     if book.notes:
         summary.append(label("a11y_notes"))
     if images:
         summary.append(label("a11y_images_described") if every_image_described else label("a11y_images_undescribed"))
+    if _marks_languages(book):
+        summary.append(label("a11y_languages"))
+    summary.append(label("a11y_conformance", conforms_to=meta.conforms_to) if meta.conforms_to else label("a11y_unreviewed"))
     properties.append(("schema:accessibilitySummary", "; ".join(summary) + "."))
-    if every_image_described:
-        properties.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
-        properties.append(("a11y:certifiedBy", book.metadata.publisher or "samizdat"))
+    if meta.conforms_to:
+        properties.append(("dcterms:conformsTo", meta.conforms_to))
+    if meta.certified_by:
+        properties.append(("a11y:certifiedBy", meta.certified_by))
     for name, value in properties:
         epub_book.add_metadata(None, "meta", value, {"property": name})
+
+
+def _marks_languages(book: Book) -> bool:
+    """True when some passage carries its own ``lang`` (a span, a div or raw HTML)."""
+    blocks = [*(token for chapter in book.chapters for token in chapter.tokens),
+              *(token for note in book.notes for token in note.tokens)]
+    return any(part.attrGet("lang") for token in blocks for part in (token, *(token.children or [])))
+
+
+def _may_move(path: Path, media_type: str) -> bool:
+    """Whether an image might animate (and so flash): an animated GIF, PNG or WebP, or an SVG with animation."""
+    if media_type == "image/svg+xml":
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return any(word in text for word in ("<animate", "<set", "@keyframes", "animation"))
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return bool(getattr(image, "is_animated", False))
+    except OSError:
+        return True  # Unreadable here: the build cannot say it is still.
 
 
 def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) -> list[Path]:
@@ -182,13 +218,16 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))
 
     renderer = EpubChapterRenderer(book)
-    cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover", "cover-page"))
-    title_page = _document("titlepage", "titlepage.xhtml", xhtml_document(meta.title, meta.language, _title_page(book), "frontmatter"))
+    direction = book.locale.direction
+    if direction == "rtl":
+        epub_book.set_direction("rtl")  # The spine's page-progression-direction (and the package's dir, below).
+    cover_page = _document("cover", "cover.xhtml", xhtml_document(meta.title, meta.language, _cover_page(book), "cover", direction, "cover-page"))
+    title_page = _document("titlepage", "titlepage.xhtml", xhtml_document(meta.title, meta.language, _title_page(book), "frontmatter", direction))
     chapters = [
-        _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter"))
+        _document(f"chapter-{index}", renderer.files[chapter.id], xhtml_document(chapter.title, meta.language, _chapter_body(renderer, chapter), "bodymatter", direction))
         for index, chapter in enumerate(book.chapters, start=1)
     ]
-    nav = _document("nav", "nav.xhtml", xhtml_document(book.locale.label("contents"), meta.language, _nav(book, renderer)))
+    nav = _document("nav", "nav.xhtml", xhtml_document(book.locale.label("contents"), meta.language, _nav(book, renderer), direction=direction))
     nav.properties = ["nav"]
     for item in (cover_page, title_page, *chapters):
         epub_book.add_item(item)
@@ -198,7 +237,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     epub_book.spine = [cover_page, title_page, nav, *chapters]
     epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book, renderer)]
     with atomic_output(target) as temporary:
-        epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
+        epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False, "package_direction": True})
         _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
     return [target]
 

@@ -1,8 +1,12 @@
 """Markdown → tokens: markdown-it-py configured for books, plus small plugins.
 
-Two plugins are ours: heading ids (``{#id}`` or an automatic slug, unique across
-the whole book) and figures (an image with a title, alone in its paragraph, becomes
-a ``figure`` token holding the image). Rendering is each output's business
+Three plugins are ours: heading ids (``{#id}`` or an automatic slug, unique across
+the whole book), figures (an image with a title, alone in its paragraph, becomes
+a ``figure`` token holding the image) and pandoc's fenced divs (``::: {lang=ru}`` …
+``:::``, as ``div_open``/``div_close`` tokens). Bracketed spans
+(``[Товарищ]{lang=ru}``, ``span_open``/``span_close``) come from mdit-py-plugins'
+attrs plugin. Span and div attributes are kept as written; :mod:`samizdat.book`
+allow-lists them (rule H104). Rendering is each output's business
 (:mod:`samizdat.render` and the renderers).
 """
 
@@ -14,12 +18,19 @@ from functools import partial
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markdown_it.rules_block import StateBlock
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.attrs.parse import ParseError
+from mdit_py_plugins.attrs.parse import parse as parse_attributes
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .i18n import Locale
 from .names import slugify
 
 EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
+# A fenced div's fence: three or more colons, then (opening) attributes in braces or one class name.
+DIV_FENCE = re.compile(r"(:{3,})[ \t]*(.*?)[ \t]*:*[ \t]*$")
+CODE_FENCE = re.compile(r"(`{3,}|~{3,})")
 
 
 def create_parser(locale: Locale | None = None) -> MarkdownIt:
@@ -33,8 +44,12 @@ def create_parser(locale: Locale | None = None) -> MarkdownIt:
     md.validateLink = lambda url: True
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    md.use(attrs_plugin, spans=True, after=("span_close",))
+    md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     if locale is not None and locale.quote_space:
         md.core.ruler.after("smartquotes", "quote_space", partial(_space_quotes, locale))
+    if locale is not None and locale.direction == "rtl":
+        md.core.ruler.push("code_direction", _code_left_to_right)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("figures", _figures)
     return md
@@ -63,6 +78,14 @@ def _space_quotes(locale: Locale, state: StateCore) -> None:
         for child in token.children or []:
             if child.type == "text":
                 child.content = locale.space_quotes(child.content)
+
+
+def _code_left_to_right(state: StateCore) -> None:
+    """In a right-to-left book, code is still read left to right: ``dir="ltr"`` on every code element."""
+    for token in state.tokens:
+        for code in [token, *(token.children or [])]:
+            if code.type in {"code_inline", "code_block", "fence"}:
+                code.attrSet("dir", "ltr")
 
 
 def _heading_ids(state: StateCore) -> None:
@@ -109,3 +132,70 @@ def _figures(state: StateCore) -> None:
         if len(children) == 1 and children[0].type == "image" and children[0].attrGet("title"):
             figure = Token("figure", "figure", 0, map=opening.map, block=True, children=children)
             tokens[index - 1 : index + 2] = [figure]
+
+
+def div_attributes(params: str) -> dict[str, str] | None:
+    """A fenced div's opening attributes: ``{lang=ru .poem #id}`` or one class name; None if not an opening."""
+    params = params.strip()
+    if params.startswith("{"):
+        try:
+            end, attributes = parse_attributes(params)
+        except ParseError:
+            return None
+        return attributes if not params[end + 1 :].strip() else None
+    if re.fullmatch(r"[A-Za-z_][\w-]*", params):
+        return {"class": params}
+    return None
+
+
+def _fence(state: StateBlock, line: int) -> tuple[str, str] | None:
+    """(colons, params) when ``line`` is a fenced div's fence, not indented as code."""
+    if state.sCount[line] - state.blkIndent >= 4:
+        return None
+    start, end = state.bMarks[line] + state.tShift[line], state.eMarks[line]
+    match = DIV_FENCE.fullmatch(state.src[start:end])
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """pandoc's fenced div: ``::: {lang=ru}`` … ``:::``, nesting as pandoc nests them.
+
+    A fence with attributes opens a div, a bare fence closes the innermost open one
+    (so inner and outer fences may have the same length); fences inside a code
+    block do not count. A div left open ends with its container.
+    """
+    fence = _fence(state, start_line)
+    if fence is None or (attributes := div_attributes(fence[1])) is None:
+        return False
+    if silent:
+        return True
+    depth, line, code_fence = 1, start_line, None
+    while (line := line + 1) < end_line:
+        start = state.bMarks[line] + state.tShift[line]
+        if state.src[start:state.eMarks[line]].strip() and state.sCount[line] < state.blkIndent:
+            break
+        text = state.src[start:state.eMarks[line]]
+        if code_fence:
+            code_fence = None if text.startswith(code_fence) and not text[len(code_fence):].strip() else code_fence
+            continue
+        if match := CODE_FENCE.match(text):
+            code_fence = match.group(1)
+            continue
+        if (inner := _fence(state, line)) is not None:
+            if not inner[1]:
+                depth -= 1
+                if depth == 0:
+                    break
+            elif div_attributes(inner[1]) is not None:
+                depth += 1
+    closed = line < end_line and depth == 0
+    old_parent, old_max = state.parentType, state.lineMax
+    state.parentType, state.lineMax = "fenced_div", line
+    token = state.push("div_open", "div", 1)
+    token.attrs, token.markup, token.block, token.map = dict(attributes), fence[0], True, [start_line, line]
+    state.md.block.tokenize(state, start_line + 1, line)
+    token = state.push("div_close", "div", -1)
+    token.markup, token.block = fence[0], True
+    state.parentType, state.lineMax = old_parent, old_max
+    state.line = line + (1 if closed else 0)
+    return True

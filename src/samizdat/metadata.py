@@ -28,7 +28,7 @@ METADATA_FILE = "book.yaml"
 PAGE_SIZES = {"A5": "A5", "half-letter": "5.5in 8.5in"}
 KNOWN_KEYS = {
     "title", "subtitle", "author", "language", "date", "identifier", "publisher",
-    "rights", "description", "subjects", "slug", "page_size", "chapters", "lint", "isbn",
+    "rights", "description", "subjects", "slug", "page_size", "chapters", "lint", "isbn", "accessibility",
 }
 ISBN_FORMATS = ("print", "epub")  # Each format of a book has its own ISBN.
 # Fixed namespace, so that a book without an identifier keeps the same UUID forever.
@@ -36,6 +36,9 @@ SAMIZDAT_NAMESPACE = uuid.UUID("6f1d3b52-8a4e-5c1b-9d62-3e0f7a9c2b14")
 MAX_DEPTH = 8
 SLUG_LENGTH = 80  # File names stay well under every file system's limit.
 ISBN_PREFIX = re.compile(r"^(?:urn:isbn:|isbn(?:-1[03])?:?\s*)", re.I)
+# EPUB Accessibility conformance statements: 1.1's text, or 1.0's IDPF address.
+CONFORMANCE = re.compile(r"EPUB Accessibility 1\.1 - WCAG 2\.[012] Level (A|AA|AAA)"
+                         r"|http://www\.idpf\.org/epub/a11y/accessibility-20170105\.html#wcag-(a|aa|aaa)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Metadata:
     page_size: str = "A5"
     chapters: tuple[str, ...] | None = None
     ignored_rules: frozenset[str] = frozenset()
+    conforms_to: str | None = None  # Declared after a person's review: ``accessibility: {conforms_to: …}``.
+    certified_by: str | None = None
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
@@ -231,6 +236,7 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         page_size=page_size,
         chapters=chapters,
         ignored_rules=_ignored_rules(data.get("lint"), path, findings),
+        **_accessibility(data.get("accessibility"), path, findings),
         lines=lines,
     )
 
@@ -310,6 +316,35 @@ def _ignored_rules(value: _Value | None, path: Path, findings: Findings) -> froz
         else:
             codes.add(code)
     return frozenset(codes)
+
+
+def _accessibility(value: _Value | None, path: Path, findings: Findings) -> dict[str, str | None]:
+    """``accessibility: {conforms_to: "EPUB Accessibility 1.1 - WCAG 2.1 Level AA", certified_by: Name}``.
+
+    Only what a person declares after reviewing the book; samizdat never claims it by itself.
+    """
+    declared: dict[str, str | None] = {"conforms_to": None, "certified_by": None}
+    if value is None or value.data is None:
+        return declared
+    if not isinstance(value.data, dict):
+        findings.add("M103", path, "'accessibility' must be a mapping such as {conforms_to: \"EPUB Accessibility 1.1 - WCAG 2.1 Level AA\", certified_by: Name}", value.line)
+        return declared
+    for key, item in value.data.items():
+        if key.startswith("\0"):
+            continue
+        if key not in declared:
+            findings.add("M105", path, f"unknown key 'accessibility: {key}' is ignored (known: conforms_to, certified_by)", item.line)
+        elif not isinstance(item.data, str) or not item.data.strip():
+            findings.add("M103", path, f"'accessibility: {key}' must be text", item.line)
+        elif key == "conforms_to" and not CONFORMANCE.fullmatch(" ".join(item.data.split())):
+            findings.add("M103", path, f"'accessibility: conforms_to' must be a conformance statement such as "
+                         f"'EPUB Accessibility 1.1 - WCAG 2.1 Level AA', not '{item.data}'", item.line)
+        else:
+            declared[key] = " ".join(item.data.split())
+    if declared["certified_by"] and not declared["conforms_to"]:
+        findings.add("M103", path, "'accessibility: certified_by' needs 'conforms_to': the standard the book was certified against", value.line)
+        declared["certified_by"] = None
+    return declared
 
 
 def isbn_problem(identifier: str) -> str | None:

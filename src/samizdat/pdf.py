@@ -81,7 +81,7 @@ def _head(book: Book) -> str:
 
 def _document(book: Book, body: list[str]) -> str:
     return (
-        f'<!DOCTYPE html>\n<html lang="{escape(book.metadata.language)}">\n{_head(book)}\n'
+        f'<!DOCTYPE html>\n<html lang="{escape(book.metadata.language)}" dir="{book.locale.direction}">\n{_head(book)}\n'
         "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
 
@@ -138,6 +138,7 @@ class Typesetter:
                 f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
             )
         self.manuscript = book.manuscript
+        self.direction = book.locale.direction
         self.weasy = Weasy((book.manuscript,), styles, book.metadata.page_size_css, extra)
         names = PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ())
         self.stylesheets = [*self.weasy.base, *(self.weasy.stylesheet(name) for name in names)]
@@ -211,7 +212,13 @@ class Typesetter:
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
-            document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True)
+            finisher = _right_to_left if self.direction == "rtl" else None
+            document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True, finisher=finisher)
+
+
+def _right_to_left(document, pdf) -> None:
+    """Viewers show spreads right to left, and ``booklet.py`` imposes for binding on the right."""
+    pdf.catalog["ViewerPreferences"]["Direction"] = "/R2L"
 
 
 @contextmanager
