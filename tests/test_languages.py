@@ -247,13 +247,13 @@ def test_saddle_stitch_order_bound_on_the_right() -> None:
 
 
 def test_arabic_booklet_puts_the_cover_left_of_the_fold(tmp_path: Path) -> None:
-    """Seven pages (cover, contents, five one-page chapters) and a blank, imposed for binding on the right."""
+    """Seven pages (cover, contents, five one-page chapters) and the back cover, imposed for binding on the right."""
     chapters = [f"# الفصل {n}\n\nنص قصير. P{n + 2}\n" for n in range(1, 6)]
-    manuscript = write_book(tmp_path / "m", "ar", "الأدب", *chapters, extra="subtitle: P1\nrights: P2\n")
+    manuscript = write_book(tmp_path / "m", "ar", "الأدب", *chapters, extra="subtitle: P1\nrights: P2\ndescription: P8\n")
     pdf, _ = build(manuscript, tmp_path / "dist", "pdf")
     assert is_right_to_left(PdfReader(pdf))
     booklet = impose(pdf, tmp_path / "booklet.pdf")
-    assert (booklet.pages, booklet.blanks) == (7, 1)
+    assert (booklet.pages, booklet.blanks) == (8, 0)
     reader = PdfReader(booklet.path)
     sides = []
     for number, page in enumerate(reader.pages, start=1):
@@ -264,7 +264,7 @@ def test_arabic_booklet_puts_the_cover_left_of_the_fold(tmp_path: Path) -> None:
             marks = re.findall(r"P(\d)\b", text)
             halves.append(int(marks[0]) if marks else None)
         sides.append(tuple(halves))
-    assert sides == [(1, None), (7, 2), (3, 6), (5, 4)]
+    assert sides == [(1, 8), (7, 2), (3, 6), (5, 4)]
 
 
 # Accessibility metadata: claims only as declared.

@@ -254,7 +254,7 @@ def _contents(book: Book, href: dict[str, str], contents_id: str) -> str:
 
 
 def _imprint(book: Book) -> str:
-    lines = imprint_lines(book.metadata, book.locale)
+    lines = imprint_lines(book.metadata, book.locale, "web")
     if not lines:
         return ""
     paragraphs = "".join(f"<p>{escape(line)}</p>" for line in lines)
