@@ -201,7 +201,12 @@ class Typesetter:
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
-            document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True)
+            if variant == "pdf/ua-1":  # WeasyPrint's tags, corrected: see samizdat.pdfua.
+                from .pdfua import write_pdfua
+
+                write_pdfua(document, temporary)
+            else:
+                document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True)
 
 
 class PreflightFailed(Exception):
@@ -223,6 +228,19 @@ def _finish_press(target: Path, profile: Path, report: Report) -> None:
     report(f"press   CMYK, crop marks, preflight {'failed' if status else 'clean'}  [{time.perf_counter() - started:.2f}s]")
     if status:
         raise PreflightFailed(f"{target}: error: the press PDF fails the preflight (lines above)")
+
+
+def _check_pdfua(target: Path, report: Report) -> None:
+    """Our PDF/UA check of what was written; a finding is printed (a bug in samizdat, not in the manuscript)."""
+    import sys
+
+    from .pdfua import check
+
+    started = time.perf_counter()
+    findings = check(target)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    report(f"pdf/ua  check {'clean' if not findings else f'{len(findings)} findings'}  [{time.perf_counter() - started:.2f}s]")
 
 
 @dataclass(frozen=True)
@@ -266,6 +284,8 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     started = time.perf_counter()
     setter.write(document, target, options.pdf_variant)
     report(f"write   {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
+    if options.pdf_variant == "pdf/ua-1":
+        _check_pdfua(target, report)
     if options.press:
         _finish_press(target, styles / PRESS_PROFILE, report)
     return [target]
