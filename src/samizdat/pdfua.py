@@ -173,7 +173,7 @@ class _Fixer:
         for page in self.pdf.pages:
             if "/StructParents" not in page:
                 continue
-            mcids = self.parent_tree.get(int(page.StructParents))
+            mcids = _number(self.parent_tree, page.StructParents)
             if not isinstance(mcids, Array):
                 continue
             subtypes = {}
@@ -300,6 +300,14 @@ def _artifact(pdf: Pdf, page: pikepdf.Page, subtypes: dict[int, str]) -> None:
     page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
 
 
+def _number(tree: NumberTree, key) -> pikepdf.Object | None:
+    """A number tree's value for ``key``, or None when there is none (pikepdf raises IndexError)."""
+    try:
+        return tree[int(key)]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _walk(root: Dictionary) -> Iterator[Dictionary]:
     """Every structure element below ``root``, in document order, each once."""
     seen: set[tuple[int, int]] = set()
@@ -402,7 +410,7 @@ def _element_checks(elements: list[Dictionary]) -> Iterator[tuple[str, str]]:
 def _page_checks(page: pikepdf.Page, parent_tree: NumberTree | None, reachable: set, fonts_seen: set) -> Iterator[tuple[str, str]]:
     mcids = None
     if parent_tree is not None and "/StructParents" in page:
-        mcids = parent_tree.get(int(page.StructParents))
+        mcids = _number(parent_tree, page.StructParents)
     untagged = mixed = 0
     outside: list[int] = []
     stack: list[tuple[bool, int | None]] = []  # (artifact?, MCID) per open marked-content sequence.
@@ -465,6 +473,6 @@ def _annotation_checks(page: pikepdf.Page, parent_tree: NumberTree | None, reach
             continue
         if not str(annotation.get("/Contents", "")).strip():
             yield "U111", "a Link annotation has no /Contents describing it (Matterhorn 28-012)"
-        parent = parent_tree.get(int(annotation.StructParent)) if parent_tree is not None and "/StructParent" in annotation else None
+        parent = _number(parent_tree, annotation.StructParent) if parent_tree is not None and "/StructParent" in annotation else None
         if not (_is_element(parent) and parent.get("/S") == Name.Link and parent.objgen in reachable):
             yield "U111", "a Link annotation is not in a Link structure element of the tree (Matterhorn 28-011)"
