@@ -210,14 +210,16 @@ class _Fixer:
                 if not source or not source.html_id or source.tag != "span" or id(source.element) not in calls:
                     continue
                 call = calls[id(source.element)]
+                parent = call.get("/P")
+                siblings = _kids(parent) if _is_element(parent) else []
+                at = next((i for i, kid in enumerate(siblings) if _is_element(kid) and _same(kid, call)), None)
+                if at is None:
+                    continue
                 note.S, note.ID = Name.Note, String(source.html_id)
                 for kid in _kids(note):
                     if (s := self.source(kid)) and s.tag and s.tag.endswith("::footnote-marker"):
                         kid.S = Name.Lbl
                 call.S, call.Ref = Name.Reference, Array([note])
-                parent = call.P
-                siblings = _kids(parent)
-                at = next(i for i, kid in enumerate(siblings) if _is_element(kid) and _same(kid, call))
                 parent.K = Array(siblings[: at + 1] + [note] + siblings[at + 1:])
                 note.P = parent
                 area.K = Array([k for k in _kids(area) if not (_is_element(k) and _same(k, note))])
