@@ -213,7 +213,12 @@ class Typesetter:
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
             finisher = _right_to_left if self.direction == "rtl" else None
-            document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True, finisher=finisher)
+            if variant == "pdf/ua-1":  # WeasyPrint's tags, corrected: see samizdat.pdfua.
+                from .pdfua import write_pdfua
+
+                write_pdfua(document, temporary, finisher)
+            else:
+                document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True, finisher=finisher)
 
 
 def _right_to_left(document, pdf) -> None:
@@ -255,6 +260,18 @@ def _finish_press(target: Path, profile: Path, report: Report) -> None:
     report(f"press   CMYK, crop marks, preflight {'failed' if status else 'clean'}  [{time.perf_counter() - started:.2f}s]")
     if status:
         raise PreflightFailed(f"{target}: error: the press PDF fails the preflight (lines above)")
+
+
+def _check_pdfua(target: Path) -> str:
+    """Our PDF/UA check of what was written: findings are printed (a bug in samizdat, not in the manuscript)."""
+    import sys
+
+    from .pdfua import check
+
+    findings = check(target)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    return f", PDF/UA check {'clean' if not findings else f'{len(findings)} findings'}"
 
 
 @dataclass(frozen=True)
@@ -302,7 +319,8 @@ def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, o
     report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
     started = time.perf_counter()
     setter.write(document, target, options.pdf_variant)
-    report(f"write   {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
+    checked = _check_pdfua(target) if options.pdf_variant == "pdf/ua-1" else ""
+    report(f"write   {options.pdf_variant}{checked}  [{time.perf_counter() - started:.2f}s]")
     if options.press:
         _finish_press(target, styles / PRESS_PROFILE, report)
     return [target]

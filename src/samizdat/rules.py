@@ -4,7 +4,7 @@ Like Standard Ebooks' ``se lint``: a finding names its rule (``warning[T102]``),
 book may silence warnings in ``book.yaml`` (``lint: {ignore: [T102]}``) and
 ``invoke check --rules`` prints this table. The letters group rules by what they
 look at: M ``book.yaml``, C chapters, L links, N notes, I images, H raw HTML,
-T typography, S stylesheets, P press PDFs (``invoke preflight``).
+T typography, S stylesheets, P press PDFs (``invoke preflight``), U tagged PDFs (PDF/UA, ``samizdat.pdfua``).
 """
 
 from __future__ import annotations
@@ -66,6 +66,17 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("P110", "warning", "press PDF: a CMYK image with more than 300 % total ink"),
     Rule("P111", "warning", "press PDF: transparency is used (PDF/X-4 permits it; the RIP flattens it)"),
     Rule("P112", "error", "press PDF: a blend mode outside ISO 32000's list"),
+    Rule("U101", "error", "PDF/UA: not marked as tagged (MarkInfo Marked true) or no structure tree"),
+    Rule("U102", "error", "PDF/UA: content neither tagged nor an artifact, tagged inside an artifact, or tagged but outside the tree"),
+    Rule("U103", "error", "PDF/UA: no /Lang in the catalog"),
+    Rule("U104", "error", "PDF/UA: DisplayDocTitle is not true, or the XMP metadata has no dc:title"),
+    Rule("U105", "error", "PDF/UA: no XMP metadata, or it has no pdfuaid:part"),
+    Rule("U106", "error", "PDF/UA: a font is not embedded"),
+    Rule("U107", "error", "PDF/UA: a Figure has no Alt text"),
+    Rule("U108", "error", "PDF/UA: the first heading is not H1, or a heading level is skipped"),
+    Rule("U109", "error", "PDF/UA: a Note has no ID, or two Notes share one"),
+    Rule("U110", "error", "PDF/UA: a page with annotations has no /Tabs /S"),
+    Rule("U111", "error", "PDF/UA: a Link annotation has no /Contents, or is not in a Link structure element"),
 )
 
 

@@ -1,0 +1,480 @@
+"""PDF/UA-1 for the pamphlet: WeasyPrint's structure tree, corrected, and our own PDF/UA check.
+
+WeasyPrint 70 tags the PDF from its layout boxes (``weasyprint/pdf/tags.py``), page by page.
+Four things it gets wrong are put right here, after it has written the file:
+
+- Running heads and folios (CSS margin boxes) are marked content with MCIDs whose
+  structure elements hang from nothing: tagged, but not in the tree. Upstream keeps
+  them out of the tree on purpose and wants to include them as Artifact elements,
+  which only PDF 2.0 allows (Kozea/WeasyPrint#1836). We re-mark them in the content
+  streams as ``/Artifact <</Type /Pagination>>`` (ISO 32000-1 14.8.2.2) and drop them
+  from the ParentTree.
+- A footnote is a ``Span`` in a ``NonStruct`` footnote area at the page's end; its call a
+  ``NonStruct``. The footnote becomes a ``Note`` with the note's HTML id as its ID
+  (ISO 14289-1 7.9, Matterhorn 19-003), the call a ``Reference`` whose ``Ref`` (the
+  PDF 2.0 key; PDF 1.7 has none for this) names the note, and the Note moves to just
+  after its call: in PDF 1.7 ``Note`` is inline-level, and a screen reader then reads
+  the note where it is called, not in the middle of a paragraph that runs on.
+- An element that runs onto the next page becomes one element per page
+  (Kozea/WeasyPrint#2902, #2903). A continuation is merged into the element it
+  continues: one ``Sect``, one ``P``, with content on both pages.
+- ``lang`` on an element inside the book is dropped: it becomes ``/Lang`` on its
+  structure element (ISO 14289-1 7.2, Matterhorn 11-001).
+
+Which structure element comes from which HTML element cannot be read from the PDF, so
+:func:`write_pdfua` notes it while WeasyPrint writes, by wrapping ``tags._build_box_tree``
+(the one function that makes structure elements) and keying its records by PDF object
+number. Nothing else of WeasyPrint is changed; an element it makes that this module
+does not recognise is left as WeasyPrint made it.
+
+Not done, and why: a footnote call gets no Link annotation (WeasyPrint draws the call
+with no link, and a made-up annotation would need its own geometry); elements split
+inside a line (an ``em`` across a page break) stay two ``Span`` elements; tables and
+lists are merged by the same rule as paragraphs, but not tested here.
+
+:func:`check` is our PDF/UA check, written from ISO 14289-1 and the Matterhorn
+Protocol 1.02's machine-checkable failure conditions (cited by number). veraPDF does
+not run here; this check covers what is listed in README.md's *Checks* (``U…`` rules)
+and nothing that needs a human (reading order, alt text quality, colour contrast).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, NumberTree, Pdf, String
+
+from .preflight import PreflightFinding
+
+PDFUA_ID_NS = "http://www.aiim.org/pdfua/ns/id/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+HEADINGS = {f"/H{level}": level for level in range(1, 7)}
+PAINTING = {"Tj", "TJ", "'", '"', "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do", "INLINE IMAGE"}
+
+
+# --- writing: WeasyPrint's tags, traced -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a structure element was made from: the HTML element (by identity), its tag, id and lang."""
+
+    element: object | None  # The lxml element; anonymous boxes share their parent's.
+    tag: str | None  # WeasyPrint's element_tag: 'p', 'span::footnote-call', …
+    html_id: str | None
+    lang: str | None
+    margin: str | None  # '@top-left' … for content of a page-margin box.
+    footnote_area: bool
+
+
+@contextmanager
+def _traced() -> Iterator[dict[int, _Source]]:
+    """While WeasyPrint writes, record the source of every structure element it makes, by object number."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.pdf import tags
+
+    original = tags._build_box_tree
+    sources: dict[int, _Source] = {}
+    margins: list[str] = []
+
+    def traced(box, *args):
+        inner = getattr(box, "_box", box)  # An AbsolutePlaceholder stands for its box, as in tags.py.
+        is_margin = isinstance(inner, boxes.MarginBox)
+        if is_margin:
+            margins.append(inner.at_keyword)
+        try:
+            for element in original(box, *args):  # Its recursive calls come back through here.
+                sources.setdefault(element.number, _source(inner, margins[-1] if margins else None, boxes))
+                yield element
+        finally:
+            if is_margin:
+                margins.pop()
+
+    tags._build_box_tree = traced
+    try:
+        yield sources
+    finally:
+        tags._build_box_tree = original
+
+
+def _source(box, margin: str | None, boxes) -> _Source:
+    element, tag = box.element, box.element_tag
+    own = element is not None and tag is not None and "::" not in tag  # Pseudo-elements share their element's attributes.
+    return _Source(
+        element=element,
+        tag=tag,
+        html_id=element.get("id") if element is not None else None,
+        lang=element.get("lang") if own else None,
+        margin=margin,
+        footnote_area=isinstance(box, boxes.FootnoteAreaBox),
+    )
+
+
+def write_pdfua(document, target: Path, finisher=None) -> None:
+    """Write ``document`` (a laid-out WeasyPrint document) as PDF/UA-1 to ``target``, with the structure fixed."""
+    with _traced() as sources:
+        document.write_pdf(target, pdf_variant="pdf/ua-1", pdf_identifier=True, finisher=finisher)
+    fix_structure(target, sources)
+
+
+def fix_structure(path: Path, sources: dict[int, _Source]) -> None:
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        _Fixer(pdf, sources).run()
+        # A content-derived /ID, as WeasyPrint's pdf_identifier: the same book gives the same bytes.
+        pdf.save(path, deterministic_id=True, fix_metadata_version=False)
+
+
+# --- fixing ------------------------------------------------------------------------------------------
+
+
+def _kids(element: Dictionary) -> list:
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, Array) else [kids]
+
+
+def _is_element(obj) -> bool:
+    return isinstance(obj, Dictionary) and "/S" in obj
+
+
+def _same(a, b) -> bool:
+    return a.is_indirect and b.is_indirect and a.objgen == b.objgen
+
+
+class _Fixer:
+    def __init__(self, pdf: Pdf, sources: dict[int, _Source]) -> None:
+        self.pdf, self.sources = pdf, sources
+        self.root = pdf.Root.StructTreeRoot
+        self.document = _kids(self.root)[0]
+        self.parent_tree = NumberTree(self.root.ParentTree)
+        self.replaced: dict[tuple[int, int], Dictionary] = {}  # Merged-away element → the one it joined.
+
+    def source(self, element) -> _Source | None:
+        return self.sources.get(element.objgen[0]) if _is_element(element) and element.is_indirect else None
+
+    def run(self) -> None:
+        self.artifact_margins()
+        self.notes()
+        self.merge_continuations()
+        self.languages()
+        self.repoint_parent_tree()
+
+    # Running heads and folios
+
+    def artifact_margins(self) -> None:
+        reachable = {e.objgen for e in _walk(self.root)}
+        for page in self.pdf.pages:
+            if "/StructParents" not in page:
+                continue
+            mcids = _number(self.parent_tree, page.StructParents)
+            if not isinstance(mcids, Array):
+                continue
+            subtypes = {}
+            for mcid, element in enumerate(mcids):
+                if _is_element(element) and element.objgen not in reachable and (margin := self._margin(element)):
+                    subtypes[mcid] = margin
+            if subtypes:
+                _artifact(self.pdf, page, subtypes)
+                for mcid in subtypes:
+                    mcids[mcid] = None
+
+    def _margin(self, element: Dictionary) -> str | None:
+        """'Header', 'Footer' or '' when ``element`` is page-margin content; None when it is not."""
+        for _ in range(64):
+            source = self.source(element)
+            if source and source.margin:
+                return {"@top": "Header", "@bottom": "Footer"}.get(source.margin.split("-")[0], "")
+            element = element.get("/P")
+            if not _is_element(element):
+                return None
+        return None
+
+    # Footnotes
+
+    def notes(self) -> None:
+        calls = {}
+        for element in _walk(self.root):
+            source = self.source(element)
+            if source and source.tag and source.tag.endswith("::footnote-call"):
+                calls.setdefault(id(source.element), element)
+        for area in [k for k in _kids(self.document) if (s := self.source(k)) and s.footnote_area]:
+            for note in _kids(area):
+                source = self.source(note)
+                if not source or not source.html_id or source.tag != "span" or id(source.element) not in calls:
+                    continue
+                call = calls[id(source.element)]
+                parent = call.get("/P")
+                siblings = _kids(parent) if _is_element(parent) else []
+                at = next((i for i, kid in enumerate(siblings) if _is_element(kid) and _same(kid, call)), None)
+                if at is None:
+                    continue
+                note.S, note.ID = Name.Note, String(source.html_id)
+                for kid in _kids(note):
+                    if (s := self.source(kid)) and s.tag and s.tag.endswith("::footnote-marker"):
+                        kid.S = Name.Lbl
+                call.S, call.Ref = Name.Reference, Array([note])
+                parent.K = Array(siblings[: at + 1] + [note] + siblings[at + 1:])
+                note.P = parent
+                area.K = Array([k for k in _kids(area) if not (_is_element(k) and _same(k, note))])
+            if not _kids(area):
+                self.document.K = Array([k for k in _kids(self.document) if not _same(k, area)])
+
+    # Elements continued on the next page
+
+    def continues(self, earlier, later) -> bool:
+        """True when ``later`` is the rest, on a later page, of the HTML element ``earlier`` began."""
+        a, b = self.source(earlier), self.source(later)
+        return bool(
+            a and b and a.element is not None and a.element is b.element and a.tag == b.tag
+            and "::" not in (a.tag or "") and not a.margin and not a.footnote_area
+            and earlier.S == later.S and "/Pg" in earlier and "/Pg" in later and not _same(earlier.Pg, later.Pg)
+        )
+
+    def merge_continuations(self) -> None:
+        kept: list = []
+        for kid in _kids(self.document):
+            previous = next((k for k in reversed(kept) if not (self.source(k) and self.source(k).footnote_area)), None)
+            if previous is not None and self.continues(previous, kid):
+                self.merge(previous, kid)
+            else:
+                kept.append(kid)
+        self.document.K = Array(kept)
+
+    def merge(self, keep: Dictionary, gone: Dictionary) -> None:
+        """Move ``gone``'s content into ``keep``; where ``gone``'s first child continues ``keep``'s last, merge those too."""
+        keep_kids, gone_kids = _kids(keep), _kids(gone)
+        if keep_kids and gone_kids and _is_element(keep_kids[-1]) and self.continues(keep_kids[-1], gone_kids[0]):
+            self.merge(keep_kids[-1], gone_kids[0])
+            gone_kids = gone_kids[1:]
+        moved = []
+        for kid in gone_kids:
+            if isinstance(kid, int):  # An MCID on gone's page: keep says which page, so name it.
+                kid = self.pdf.make_indirect(Dictionary(Type=Name.MCR, Pg=gone.Pg, MCID=kid))
+            elif _is_element(kid):
+                kid.P = keep
+            moved.append(kid)
+        keep.K = Array(keep_kids + moved)
+        self.replaced[gone.objgen] = keep
+
+    # Languages and bookkeeping
+
+    def languages(self) -> None:
+        for element in _walk(self.root):
+            source = self.source(element)
+            if source and source.lang:
+                element.Lang = String(source.lang)
+
+    def repoint_parent_tree(self) -> None:
+        """MCIDs and annotations that pointed at a merged-away element now point at the one it joined."""
+        def current(value):
+            while _is_element(value) and value.objgen in self.replaced:
+                value = self.replaced[value.objgen]
+            return value
+
+        for key, value in list(self.parent_tree.items()):
+            if isinstance(value, Array):
+                for index, element in enumerate(value):
+                    if _is_element(element) and element.objgen in self.replaced:
+                        value[index] = current(element)
+            elif _is_element(value) and value.objgen in self.replaced:
+                self.parent_tree[key] = current(value)
+
+
+def _artifact(pdf: Pdf, page: pikepdf.Page, subtypes: dict[int, str]) -> None:
+    """Re-mark the marked-content sequences with these MCIDs as pagination artifacts."""
+    instructions = []
+    for instruction in pikepdf.parse_content_stream(page):
+        if isinstance(instruction, pikepdf.ContentStreamInstruction) and str(instruction.operator) == "BDC":
+            properties = instruction.operands[1]
+            if isinstance(properties, Dictionary) and int(properties.get("/MCID", -1)) in subtypes:
+                artifact = Dictionary(Type=Name.Pagination)
+                if subtype := subtypes[int(properties.MCID)]:
+                    artifact.Subtype = Name("/" + subtype)
+                instruction = pikepdf.ContentStreamInstruction([Name.Artifact, artifact], pikepdf.Operator("BDC"))
+        instructions.append(instruction)
+    page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+
+
+def _number(tree: NumberTree, key) -> pikepdf.Object | None:
+    """A number tree's value for ``key``, or None when there is none (pikepdf raises IndexError)."""
+    try:
+        return tree[int(key)]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _walk(root: Dictionary) -> Iterator[Dictionary]:
+    """Every structure element below ``root``, in document order, each once."""
+    seen: set[tuple[int, int]] = set()
+    stack = list(reversed(_kids(root)))
+    while stack:
+        element = stack.pop()
+        if not _is_element(element):
+            continue
+        if element.is_indirect:
+            if element.objgen in seen:
+                continue
+            seen.add(element.objgen)
+        yield element
+        stack.extend(reversed(_kids(element)))
+
+
+# --- checking ----------------------------------------------------------------------------------------
+
+
+def check(path: Path) -> list[PreflightFinding]:
+    """Every PDF/UA finding for the PDF at ``path`` (``U…`` rules): document-level first, then page by page."""
+    path = Path(path)
+    try:
+        with pikepdf.open(path) as pdf:
+            return [PreflightFinding(path, page, code, message) for page, code, message in _checks(pdf)]
+    except (OSError, pikepdf.PdfError) as error:
+        return [PreflightFinding(path, None, "U101", f"cannot read it as a PDF ({error})")]
+
+
+def _checks(pdf: Pdf) -> Iterator[tuple[int | None, str, str]]:
+    root = pdf.Root
+    mark_info = root.get("/MarkInfo")
+    if not isinstance(mark_info, Dictionary) or mark_info.get("/Marked") is not True:
+        yield None, "U101", "the catalog's MarkInfo has no Marked true: the file does not say it is tagged (ISO 14289-1 7.1)"
+    tree_root = root.get("/StructTreeRoot")
+    if not isinstance(tree_root, Dictionary):
+        yield None, "U101", "no StructTreeRoot: the file has no structure tree (ISO 14289-1 7.1)"
+        tree_root = Dictionary()
+    lang = root.get("/Lang")
+    if not isinstance(lang, String) or not str(lang).strip():
+        yield None, "U103", "no /Lang in the catalog: the document's language is unknown (Matterhorn 11-006, ISO 14289-1 7.2)"
+    yield from ((None, code, message) for code, message in _metadata_checks(root))
+    elements = list(_walk(tree_root))
+    yield from ((None, code, message) for code, message in _element_checks(elements))
+    reachable = {e.objgen for e in elements if e.is_indirect}
+    parent_tree = NumberTree(tree_root.ParentTree) if isinstance(tree_root.get("/ParentTree"), Dictionary) else None
+    fonts_seen: set[tuple[int, int]] = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        for code, message in _page_checks(page, parent_tree, reachable, fonts_seen):
+            yield number, code, message
+
+
+def _metadata_checks(root: Dictionary) -> Iterator[tuple[str, str]]:
+    preferences = root.get("/ViewerPreferences")
+    if not isinstance(preferences, Dictionary) or preferences.get("/DisplayDocTitle") is not True:
+        yield "U104", "ViewerPreferences has no DisplayDocTitle true: viewers show the file name (Matterhorn 07-001, 07-002)"
+    metadata = root.get("/Metadata")
+    if not isinstance(metadata, pikepdf.Stream):
+        yield "U105", "no XMP metadata stream (Matterhorn 06-001)"
+        return
+    try:
+        xmp = ET.fromstring(metadata.read_bytes())
+    except ET.ParseError as error:
+        yield "U105", f"the XMP metadata is not well-formed XML ({error}) (Matterhorn 06-001)"
+        return
+    title = xmp.find(f".//{{{DC_NS}}}title")
+    if title is None or not "".join(title.itertext()).strip():
+        yield "U104", "the XMP metadata has no dc:title (Matterhorn 06-003)"
+    parts = [d.get(f"{{{PDFUA_ID_NS}}}part") for d in xmp.iter(f"{{{RDF_NS}}}Description")]
+    parts += [e.text for e in xmp.iter(f"{{{PDFUA_ID_NS}}}part")]
+    if not any(p and p.strip() for p in parts):
+        yield "U105", "the XMP metadata has no pdfuaid:part: the file does not claim PDF/UA (Matterhorn 06-002)"
+
+
+def _element_checks(elements: list[Dictionary]) -> Iterator[tuple[str, str]]:
+    previous_level = 0
+    ids: dict[bytes, int] = {}
+    for element in elements:
+        kind = str(element.get("/S"))
+        if kind == "/Figure" and not str(element.get("/Alt", "")).strip() and "/ActualText" not in element:
+            yield "U107", "a Figure has no Alt text (Matterhorn 13-004, ISO 14289-1 7.3)"
+        if kind in HEADINGS:
+            level = HEADINGS[kind]
+            if previous_level == 0 and level != 1:
+                yield "U108", f"the first heading is H{level}, not H1 (Matterhorn 14-002)"
+            elif level > previous_level + 1 and previous_level:
+                yield "U108", f"H{level} follows H{previous_level}: a heading level is skipped (Matterhorn 14-003)"
+            previous_level = level
+        if kind == "/Note":
+            note_id = element.get("/ID")
+            if not isinstance(note_id, String) or not bytes(note_id):
+                yield "U109", "a Note has no ID (Matterhorn 19-003, ISO 14289-1 7.9)"
+            else:
+                ids[bytes(note_id)] = ids.get(bytes(note_id), 0) + 1
+    for note_id, count in ids.items():
+        if count > 1:
+            yield "U109", f"Note ID '{note_id.decode('latin-1')}' is used by {count} notes (Matterhorn 19-004)"
+
+
+def _page_checks(page: pikepdf.Page, parent_tree: NumberTree | None, reachable: set, fonts_seen: set) -> Iterator[tuple[str, str]]:
+    mcids = None
+    if parent_tree is not None and "/StructParents" in page:
+        mcids = _number(parent_tree, page.StructParents)
+    untagged = mixed = 0
+    outside: list[int] = []
+    stack: list[tuple[bool, int | None]] = []  # (artifact?, MCID) per open marked-content sequence.
+    for instruction in pikepdf.parse_content_stream(page):
+        operator = "INLINE IMAGE" if isinstance(instruction, pikepdf.ContentStreamInlineImage) else str(instruction.operator)
+        if operator in ("BDC", "BMC"):
+            tag = instruction.operands[0]
+            properties = instruction.operands[1] if operator == "BDC" else None
+            mcid = int(properties.MCID) if isinstance(properties, Dictionary) and "/MCID" in properties else None
+            stack.append((tag == Name.Artifact, mcid))
+            if mcid is not None and not _in_tree(mcids, mcid, reachable):
+                outside.append(mcid)
+        elif operator == "EMC" and stack:
+            stack.pop()
+        elif operator in PAINTING:
+            artifact = any(a for a, _ in stack)
+            tagged = any(m is not None for _, m in stack)
+            untagged += not artifact and not tagged
+            mixed += artifact and tagged
+    if untagged:
+        yield "U102", f"{untagged} painting operation(s) neither tagged nor marked as Artifact (Matterhorn 01-005, ISO 14289-1 7.1)"
+    if mixed:
+        yield "U102", f"{mixed} painting operation(s) both tagged and inside an Artifact (Matterhorn 01-003, 01-004)"
+    if outside:
+        shown = ", ".join(str(m) for m in outside[:5]) + (" …" if len(outside) > 5 else "")
+        yield "U102", f"marked content (MCID {shown}) belongs to no structure element in the tree (ISO 14289-1 7.1)"
+    yield from _font_checks(page, fonts_seen)
+    yield from _annotation_checks(page, parent_tree, reachable)
+
+
+def _in_tree(mcids, mcid: int, reachable: set) -> bool:
+    if not isinstance(mcids, Array) or mcid >= len(mcids):
+        return False
+    element = mcids[mcid]
+    return _is_element(element) and element.objgen in reachable
+
+
+def _font_checks(page: pikepdf.Page, seen: set) -> Iterator[tuple[str, str]]:
+    """Matterhorn 31-009 (ISO 14289-1 7.21.4.1): the font program of every font used for rendering is embedded."""
+    resources = page.get("/Resources", Dictionary())
+    for font in dict(resources.get("/Font", Dictionary())).values():
+        if not isinstance(font, Dictionary) or (font.is_indirect and font.objgen in seen):
+            continue
+        if font.is_indirect:
+            seen.add(font.objgen)
+        if font.get("/Subtype") == Name.Type3:
+            continue
+        described = font.DescendantFonts[0] if font.get("/Subtype") == Name.Type0 else font
+        descriptor = described.get("/FontDescriptor", Dictionary())
+        if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+            yield "U106", f"font '{str(font.get('/BaseFont', '/(unnamed)'))[1:]}' is not embedded (Matterhorn 31-009)"
+
+
+def _annotation_checks(page: pikepdf.Page, parent_tree: NumberTree | None, reachable: set) -> Iterator[tuple[str, str]]:
+    annotations = [a for a in page.get("/Annots", Array()) if isinstance(a, Dictionary)]
+    if annotations and page.get("/Tabs") != Name.S:
+        yield "U110", "a page with annotations has no /Tabs /S: tab order must follow the structure (Matterhorn 28-008, 28-009)"
+    for annotation in annotations:
+        if annotation.get("/Subtype") != Name.Link:
+            continue
+        if not str(annotation.get("/Contents", "")).strip():
+            yield "U111", "a Link annotation has no /Contents describing it (Matterhorn 28-012)"
+        parent = _number(parent_tree, annotation.StructParent) if parent_tree is not None and "/StructParent" in annotation else None
+        if not (_is_element(parent) and parent.get("/S") == Name.Link and parent.objgen in reachable):
+            yield "U111", "a Link annotation is not in a Link structure element of the tree (Matterhorn 28-011)"

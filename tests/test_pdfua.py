@@ -1,0 +1,255 @@
+"""PDF/UA: the structure tree of built pamphlets, read with pikepdf and pypdf, and our PDF/UA check fed broken files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pikepdf
+import pypdf
+import pytest
+from pikepdf import Array, Dictionary, Name
+
+from samizdat import pipeline
+from samizdat.pdfua import check
+from tests.conftest import MANUSCRIPT, pdftotext
+from tests.tiny_book import STYLES, write_manuscript
+
+TINY = (
+    "# T\n\n"
+    'He said <span lang="ru">Да здравствует революция</span> and left.[^a]\n\n'
+    "See [the site](https://example.org).\n\n"
+    "![A timeline](images/timeline.svg)\n\n"
+    "[^a]: A note.\n"
+)
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory) -> Path:
+    [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path_factory.mktemp("seed"), STYLES, report=quiet, warn=quiet)
+    return pdf
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tiny")
+    [pdf] = pipeline.build("pdf", write_manuscript(folder / "manuscript", TINY), folder / "dist", STYLES, report=quiet, warn=quiet)
+    return pdf
+
+
+def elements(pdf: pikepdf.Pdf) -> list[Dictionary]:
+    """Every structure element reachable from the StructTreeRoot, in document order."""
+    found, stack = [], [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        kids = node.get("/K")
+        kids = list(kids) if isinstance(kids, Array) else [] if kids is None else [kids]
+        if "/S" in node:
+            found.append(node)
+        stack.extend(reversed([k for k in kids if isinstance(k, Dictionary) and "/S" in k]))
+    return found
+
+
+def marked_texts(path: Path) -> tuple[dict[tuple[int, int], str], dict[int, str]]:
+    """pypdf's reading of the content streams: text per (page index, MCID), and text inside Artifacts per page."""
+    texts: dict[tuple[int, int], str] = {}
+    artifacts: dict[int, str] = {}
+    for index, page in enumerate(pypdf.PdfReader(path).pages):
+        _read_page(index, page, texts, artifacts)
+    return texts, artifacts
+
+
+def _read_page(index: int, page: pypdf.PageObject, texts: dict, artifacts: dict) -> None:
+    stack: list[tuple[str, int | None]] = []  # (tag, MCID) of each open marked-content sequence.
+
+    def before(operator, args, cm, tm):
+        if operator in (b"BDC", b"BMC"):
+            properties = args[1] if operator == b"BDC" and len(args) > 1 else {}
+            stack.append((str(args[0]), properties.get("/MCID") if hasattr(properties, "get") else None))
+        elif operator == b"EMC" and stack:
+            stack.pop()
+
+    def text(t, cm, tm, font, size):
+        mcids = [m for _, m in stack if m is not None]
+        if any(tag == "/Artifact" for tag, _ in stack):
+            artifacts[index] = artifacts.get(index, "") + t
+        elif mcids:
+            texts[(index, mcids[-1])] = texts.get((index, mcids[-1]), "") + t
+
+    page.extract_text(visitor_operand_before=before, visitor_text=text)
+
+
+def element_text(element: Dictionary, pages: dict, texts: dict) -> tuple[str, set[int]]:
+    """The text of a structure element's marked content, and the pages it is on."""
+    parts, on = [], set()
+
+    def visit(node: Dictionary, page) -> None:
+        page = node.get("/Pg", page)
+        kids = node.get("/K")
+        for kid in list(kids) if isinstance(kids, Array) else [] if kids is None else [kids]:
+            if isinstance(kid, int):
+                on.add(pages[page.objgen])
+                parts.append(texts.get((pages[page.objgen], kid), ""))
+            elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
+                on.add(pages[kid.Pg.objgen])
+                parts.append(texts.get((pages[kid.Pg.objgen], int(kid.MCID)), ""))
+            elif isinstance(kid, Dictionary) and "/S" in kid:
+                visit(kid, page)
+
+    visit(element, None)
+    return " ".join(" ".join(parts).split()), on
+
+
+def tree_texts(path: Path) -> list[tuple[str, str, set[int]]]:
+    texts, _ = marked_texts(path)
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+        return [(str(e.S), *element_text(e, pages, texts)) for e in elements(pdf)]
+
+
+# --- the seed ------------------------------------------------------------------------------------------
+
+
+def test_our_check_is_clean_on_the_seed_and_qpdf_too(seed: Path) -> None:
+    assert [str(f) for f in check(seed)] == []
+    assert subprocess.run(["qpdf", "--check", str(seed)], check=False, capture_output=True).returncode == 0
+
+
+def test_running_heads_and_folios_are_pagination_artifacts_not_in_the_tree(seed: Path) -> None:
+    texts, artifacts = marked_texts(seed)
+    assert "Prison, Spain and Russia" in artifacts[4] and artifacts[4].split()[-1] == "5"  # Head and folio of page 5.
+    with pikepdf.open(seed) as pdf:
+        contents = pdf.pages[4].Contents.read_bytes()
+        assert b"/Artifact <<" in contents and b"/Pagination" in contents and b"/Header" in contents and b"/Footer" in contents
+    tagged = " ".join(" ".join(text for (page, _), text in sorted(texts.items()) if page == 4).split())
+    assert tagged == "charged with leading the struggle for socialist revolution throughout the world."  # No head, no folio.
+
+
+def test_a_paragraph_across_a_page_break_is_one_P(seed: Path) -> None:
+    paragraphs = [(text, pages) for s, text, pages in tree_texts(seed) if s == "/P"]
+    [(text, pages)] = [(t, p) for t, p in paragraphs if "the body charged with leading" in t]
+    assert pages == {3, 4} and text.endswith("throughout the world.")
+    assert not any(t.startswith("charged with leading") for t, _ in paragraphs)
+    with pikepdf.open(seed) as pdf:  # And one Sect per chapter: five, not one per page.
+        assert sum(1 for e in elements(pdf) if e.S == Name.Sect and "/Pg" in e and e.P.S == Name.Document) == 1 + 5 + 3  # Cover, chapters, two blanks and the back cover.
+
+
+def test_the_footnote_is_a_note_with_an_id_referenced_from_its_call(seed: Path) -> None:
+    with pikepdf.open(seed) as pdf:
+        [note] = [e for e in elements(pdf) if e.S == Name.Note]
+        assert str(note.ID) == "note-1"
+        [reference] = [e for e in elements(pdf) if e.S == Name.Reference]
+        assert reference.Ref[0].objgen == note.objgen
+        siblings = list(reference.P.K)
+        at = next(i for i, k in enumerate(siblings) if isinstance(k, Dictionary) and k.objgen == reference.objgen)
+        assert siblings[at + 1].objgen == note.objgen  # Read right after its call, inside the paragraph.
+    texts = {s: t for s, t, _ in tree_texts(seed) if s in ("/Note", "/Reference")}
+    assert texts["/Reference"] == "1" and texts["/Note"].startswith("1. Editor’s note: the 1912 police photograph")
+
+
+def test_post_processing_leaves_the_text_as_weasyprint_wrote_it(seed: Path, tmp_path: Path) -> None:
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    book = load_book(MANUSCRIPT, STYLES)
+    raw = tmp_path / "raw.pdf"
+    Typesetter(book, STYLES).layout(book).write_pdf(raw, pdf_variant="pdf/ua-1", pdf_identifier=True)
+    assert pdftotext(raw) == pdftotext(seed)
+    assert "U102" in {f.code for f in check(raw)}  # WeasyPrint alone: running heads tagged outside the tree.
+
+
+def test_watch_modes_chapter_by_chapter_layout_passes_the_check_too(tmp_path: Path) -> None:
+    [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=quiet, warn=quiet, state={"watching": True})
+    assert [str(f) for f in check(pdf)] == []
+    paragraphs = [pages for s, t, pages in tree_texts(pdf) if s == "/P" and "the body charged with leading" in t]
+    assert paragraphs == [{3, 4}]
+
+
+# --- a tiny book: lang, a link, a figure -----------------------------------------------------------------
+
+
+def test_a_passage_in_another_language_carries_lang(tiny: Path) -> None:
+    assert [str(f) for f in check(tiny)] == []
+    spans = [(text, lang) for (s, text, _), lang in zip(tree_texts(tiny), langs(tiny)) if lang]
+    assert spans == [("Да здравствует революция", "ru")]
+
+
+def langs(path: Path) -> list[str | None]:
+    with pikepdf.open(path) as pdf:
+        return [str(e.Lang) if "/Lang" in e else None for e in elements(pdf)]
+
+
+# --- our check, fed broken files -----------------------------------------------------------------------------
+
+
+def _first(pdf: pikepdf.Pdf, kind: str) -> Dictionary:
+    return next(e for e in elements(pdf) if e.S == Name(kind))
+
+
+def _link(pdf: pikepdf.Pdf) -> tuple[pikepdf.Page, Dictionary]:
+    return next((page, a) for page in pdf.pages for a in page.get("/Annots", []) if a.Subtype == Name.Link)
+
+
+def _drop_pdfuaid(pdf: pikepdf.Pdf) -> None:
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        del meta["pdfuaid:part"]
+
+
+def _untagged_paint(pdf: pikepdf.Pdf) -> None:
+    pdf.pages[0].contents_add(pdf.make_stream(b"0 0 10 10 re f"), prepend=False)
+
+
+def _no_font_program(pdf: pikepdf.Pdf) -> None:
+    font = next(iter(dict(pdf.pages[0].Resources.Font).values()))
+    described = font.DescendantFonts[0] if font.Subtype == Name.Type0 else font
+    for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+        if key in described.FontDescriptor:
+            del described.FontDescriptor[key]
+
+
+BREAKS: dict[str, Callable[[pikepdf.Pdf], None]] = {
+    "U101 no MarkInfo": lambda pdf: pdf.Root.__delitem__("/MarkInfo"),
+    "U101 no StructTreeRoot": lambda pdf: pdf.Root.__delitem__("/StructTreeRoot"),
+    "U102 untagged content": _untagged_paint,
+    "U103 no Lang": lambda pdf: pdf.Root.__delitem__("/Lang"),
+    "U104 DisplayDocTitle false": lambda pdf: pdf.Root.ViewerPreferences.__setitem__("/DisplayDocTitle", False),
+    "U105 no pdfuaid:part": _drop_pdfuaid,
+    "U106 font not embedded": _no_font_program,
+    "U107 figure without Alt": lambda pdf: _first(pdf, "/Figure").__delitem__("/Alt"),
+    "U108 H1 becomes H3": lambda pdf: _first(pdf, "/H1").__setitem__("/S", Name.H3),
+    "U109 Note without ID": lambda pdf: _first(pdf, "/Note").__delitem__("/ID"),
+    "U110 Tabs R": lambda pdf: _link(pdf)[0].obj.__setitem__("/Tabs", Name.R),
+    "U111 Link without Contents": lambda pdf: _link(pdf)[1].__delitem__("/Contents"),
+    "U111 Link outside the tree": lambda pdf: _link(pdf)[1].__setitem__("/StructParent", 9999),
+}
+
+
+@pytest.mark.parametrize("name", BREAKS)
+def test_each_broken_file_gives_its_finding(tiny: Path, tmp_path: Path, name: str) -> None:
+    broken = tmp_path / "broken.pdf"
+    shutil.copy(tiny, broken)
+    with pikepdf.open(broken, allow_overwriting_input=True) as pdf:
+        BREAKS[name](pdf)
+        pdf.save(broken)
+    findings = check(broken)
+    code = name.split()[0]
+    assert code in {f.code for f in findings}, [str(f) for f in findings]
+    assert all(str(f).startswith(f"{broken}") and f"error[{f.code}]" in str(f) for f in findings)
+
+
+def test_a_file_that_is_not_a_pdf_is_one_finding_not_a_crash(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pdf"
+    junk.write_bytes(b"%PDF-1.7\nnot really")
+    assert [f.code for f in check(junk)] == ["U101"]
+
+
+def test_every_pdfua_rule_has_a_broken_file_here() -> None:
+    from samizdat.rules import RULES
+
+    assert {name.split()[0] for name in BREAKS} == {code for code in RULES if code.startswith("U")}
