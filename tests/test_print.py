@@ -155,6 +155,9 @@ def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / f"{book_yaml()['slug']}.pdf").exists(), "the archive variant must not overwrite the pamphlet"
     with pikepdf.open(tmp_path / f"{book_yaml()['slug']}-pdfa.pdf") as pdf:
+        assert "/StructTreeRoot" in pdf.Root and pdf.Root.MarkInfo.Marked  # the archive keeps the structure tags
+        intent = pdf.Root.OutputIntents[0]
+        assert intent.DestOutputProfile.N == 3 and "sRGB" in str(intent.OutputConditionIdentifier)  # RGB content, RGB intent
         xmp = pdf.Root.Metadata.read_bytes()
         assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
 

@@ -217,8 +217,8 @@ class Typesetter:
                 from .pdfua import write_pdfua
 
                 write_pdfua(document, temporary, finisher)
-            else:
-                document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True, finisher=finisher)
+            else:  # The archive variant keeps the structure tags too (WeasyPrint writes them only when asked).
+                document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True, finisher=finisher, pdf_tags=variant == "pdf/a-3b")
 
 
 def _right_to_left(document, pdf) -> None:
