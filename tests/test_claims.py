@@ -99,8 +99,8 @@ def test_png_jpeg_gif_and_webp_images_reach_both_outputs(tmp_path: Path) -> None
 
 
 def test_text_is_hyphenated_in_the_language_book_yaml_names(tmp_path: Path) -> None:
-    words = " ".join(["Die Donaudampfschifffahrtsgesellschaft und die Bundesverfassungsgerichtsentscheidung"] * 30)
-    manuscript = write_manuscript(tmp_path, "title: Ein Buch\nlanguage: de\n", {"01.md": f"# Eins\n\n{words}\n"})
+    words = " ".join(["Die Donaudampfschifffahrtsgesellschaft und die Bundesverfassungsgerichtsentscheidung"] * 6)
+    manuscript = write_manuscript(tmp_path, "title: Ein Buch\nlanguage: de\n", {"01.md": "# Eins\n\n" + f"{words}\n\n" * 5})
     text = pdftotext(build("pdf", manuscript, tmp_path / "dist"), "-layout")
     broken = re.findall(r"(\w+)-\s*\n\s*(\w+)", text)
     assert broken and all(head + tail in words.replace(" ", "") or (head + tail) in words for head, tail in broken)
@@ -179,3 +179,10 @@ def test_an_unsized_raster_image_prints_at_300_ppi(tmp_path: Path) -> None:
     listed = subprocess.run(["pdfimages", "-list", str(build("pdf", manuscript, tmp_path / "dist"))], capture_output=True, text=True, check=True).stdout
     [row] = [line.split() for line in listed.splitlines()[2:]]
     assert abs(int(row[12]) - 300) <= 1 and abs(int(row[13]) - 300) <= 1  # pdfimages' x-ppi and y-ppi
+
+
+def test_no_page_ends_on_a_hyphenated_word(built_pdf: Path) -> None:
+    """A word is never split across a page turn (the seed had 'col-' at the foot of page 7 before the fix)."""
+    for number, page in enumerate(pdftotext(built_pdf, "-layout").split("\f")[:-1], start=1):
+        lines = [line.strip() for line in page.splitlines() if re.search(r"[a-z]", line)]
+        assert not (lines and re.search(r"\w-$", lines[-1])), f"page {number} ends with {lines[-1]!r}"

@@ -42,6 +42,12 @@ class PdfChapterRenderer(ChapterRenderer):
         note = next(note for note in env["chapter"].notes if note.id == meta["note_id"])
         return f'<span class="footnote" id="{note.id}">{self._note_text(note.tokens, env)}</span>'
 
+    def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        """Every paragraph gets a name (``data-p``), so that layout can turn its hyphenation off (see ``hyphen_free_pages``)."""
+        number = env["paragraphs"] = env.get("paragraphs", 0) + 1
+        tokens[idx].attrSet("data-p", f"{env['chapter'].id}-{number}")
+        return self.renderToken(tokens, idx, options, env)
+
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         """Code, one block per source line, so that a wrapped line hangs under its first characters."""
         lines = tokens[idx].content.rstrip("\n").split("\n")
@@ -145,8 +151,17 @@ class Typesetter:
         self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
 
     def _render(self, html: str, extra_css: str = ""):
-        stylesheets = self.stylesheets + ([self.weasy.css(extra_css)] if extra_css else [])
-        return self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
+        """Lay out ``html``; where a page ends on a hyphenated line, lay it out again with that paragraph unhyphenated."""
+        unhyphenated: list[str] = []
+        for _ in range(MAX_RELAYOUTS + 1):
+            css = extra_css + "".join(f'p[data-p="{name}"] {{ hyphens: manual; }}\n' for name in unhyphenated)
+            stylesheets = self.stylesheets + ([self.weasy.css(css)] if css else [])
+            document = self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
+            names = [name for name in hyphenated_page_ends(document) if name not in unhyphenated]
+            if not names:
+                break
+            unhyphenated += names
+        return document
 
     def layout(self, book: Book):
         return self._stamped(self._with_back_matter(book, self._render(book_html(book))))
@@ -239,6 +254,46 @@ def fewer_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+MAX_RELAYOUTS = 3  # A fix can move later page breaks; a few rounds settle any book seen so far.
+
+
+def hyphenated_page_ends(document) -> list[str]:
+    """The ``data-p`` names of paragraphs whose last line on a page ends in a hyphen: a word split across a page turn.
+
+    WeasyPrint has no ``hyphenate-limit-last``, so the laid-out pages are read: the last line box of each
+    page's body (not its margin boxes or footnote area).
+    """
+    from weasyprint.formatting_structure import boxes
+
+    def last_line(box):
+        if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)):
+            return None
+        if isinstance(box, boxes.LineBox):
+            return box
+        for child in reversed(getattr(box, "children", [])):
+            if (found := last_line(child)) is not None:
+                return found
+        return None
+
+    def parent_paragraph(page, line):
+        def walk(box, ancestors):
+            if box is line:
+                return next((a.element.get("data-p") for a in reversed(ancestors) if a.element is not None and a.element.get("data-p")), None)
+            for child in getattr(box, "children", []):
+                if (found := walk(child, [*ancestors, box])) is not None:
+                    return found
+            return None
+        return walk(page, [])
+
+    names = []
+    for page in document.pages:
+        line = last_line(page._page_box)
+        texts = [box.text for box in line.descendants() if isinstance(box, boxes.TextBox)] if line else []
+        if texts and texts[-1].rstrip().endswith(("-", "\u2010", "\u00ad")) and (name := parent_paragraph(page._page_box, line)):
+            names.append(name)
+    return names
 
 
 class PreflightFailed(Exception):
