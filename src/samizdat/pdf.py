@@ -128,7 +128,7 @@ class Typesetter:
                 f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
             )
         self.manuscript = book.manuscript
-        self.weasy = Weasy((book.manuscript,), styles, book.metadata.page_size_css, extra)
+        self.weasy = Weasy((), styles, book.metadata.page_size_css, extra)
         names = PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ())
         self.stylesheets = [*self.weasy.base, *(self.weasy.stylesheet(name) for name in names)]
         self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
@@ -137,7 +137,12 @@ class Typesetter:
         stylesheets = self.stylesheets + ([self.weasy.css(extra_css)] if extra_css else [])
         return self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
 
+    def _serve_images(self, book: Book) -> None:
+        """Of the manuscript folder only the checked images are served: their checked bytes, never the files again."""
+        self.weasy.fetcher.files = {asset.path: asset.content for asset in book.assets}
+
     def layout(self, book: Book):
+        self._serve_images(book)
         return self._stamped(self._render(book_html(book)))
 
     @staticmethod
@@ -148,6 +153,7 @@ class Typesetter:
 
     def layout_by_chapter(self, book: Book):
         """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
+        self._serve_images(book)
         renderer = PdfChapterRenderer(book)
         front_pages = len(self._cached("front", _document(book, [cover_html(book.metadata, book.locale), _contents(book)])).pages)
         pages, starts, first_note = [], {}, 1
