@@ -109,7 +109,9 @@ def _check_raster(data: bytes, suffix: str) -> CheckedImage:
             image.load()
     except ImageProblem:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own limit is above ours.
+        raise ImageProblem("I103", f"has more than {MAX_PIXELS // 1_000_000} million pixels, more than allowed: scale it down") from None
+    except UnidentifiedImageError:
         raise ImageProblem("I103", f"is not a {expected} image Pillow can read (damaged, empty or another kind of file)") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as error:
         raise ImageProblem("I103", f"cannot be decoded as {expected} ({str(error) or type(error).__name__}): the file is damaged or cut short") from None

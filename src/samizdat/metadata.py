@@ -167,11 +167,12 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         if value is None or value.data is None:
             return ()
         if isinstance(value.data, str):
-            return (value.data.strip(),)
+            return (value.data.strip(),) if value.data.strip() else ()
         if isinstance(value.data, list) and all(isinstance(item.data, str) for item in value.data):
             for item in value.data:
                 lines.setdefault(f"{key}:{item.data}", item.line)
-            return tuple(item.data.strip() for item in value.data)
+            # Empty values say nothing: dropped, so that no output gets an empty author or subject.
+            return tuple(item.data.strip() for item in value.data if item.data.strip())
         error(key, f"'{key}' must be text or a list of text")
         return ()
 

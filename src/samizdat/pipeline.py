@@ -13,8 +13,10 @@ from pathlib import Path
 from .book import Book, load_book
 from .errors import ManuscriptError
 from .fingerprint import code_fingerprint, folder_digest
-from .output import atomic_output
+from .output import atomic_output, check_dist
 from .renderers import REGISTRY, Report, renderer
+from .typesetlog import typesetter_findings
+
 
 def quiet(_: str) -> None:
     """A reporter that says nothing."""
@@ -62,8 +64,12 @@ def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Repo
     ``options`` are the renderer's own keyword arguments (the PDF's ``press`` and ``variant``).
     """
     clock = Stopwatch()
+    check_dist(dist, manuscript)
     book = load(manuscript, styles, report, warn)
-    paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
+    with typesetter_findings(book, styles) as found:
+        paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
+    for finding in found:
+        warn(str(finding))
     report(f"{name:<7} {', '.join(str(path) for path in paths)}  [{clock}]")
     return paths
 
@@ -102,6 +108,7 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
     ``dist/`` and never imports WeasyPrint, so an unchanged book returns at once.
     """
     clock = Stopwatch()
+    check_dist(dist, manuscript)
     stamp_path = dist / STAMP
     inputs = _inputs_fingerprint(manuscript, styles)
     if (known := _read_stamp(stamp_path)) and known.get("inputs") == inputs and known.get("outputs") == _outputs_state(dist, known["outputs"]):

@@ -54,6 +54,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("T102", "warning", "a character the book fonts cannot draw"),
     Rule("S101", "error", "a stylesheet is missing, or loads a file outside the manuscript and styles folders"),
     Rule("S102", "error", "labels.yaml in the styles folder is not valid (unknown key, wrong placeholders, bad YAML)"),
+    Rule("S103", "warning", "the PDF typesetter (WeasyPrint) skipped something: a CSS rule or property it does not know, an image it could not draw"),
     Rule("P101", "error", "press PDF: a colour space the output intent does not allow (DeviceRGB with a CMYK intent), or a broken ICC-based space"),
     Rule("P102", "error", "press PDF: no GTS_PDFX output intent with an embedded output profile and condition identifier"),
     Rule("P103", "error", "press PDF: the XMP metadata does not identify PDF/X-4 or declare pdf:Trapped True or False"),
