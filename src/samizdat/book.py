@@ -200,9 +200,13 @@ class _Parsed:
 def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -> list[PurePosixPath]:
     yaml_path = manuscript / "book.yaml"
     if metadata.chapters is None:
-        sources = sorted(PurePosixPath(p.name) for p in manuscript.glob("*.md")
-                         if p.name.lower() != "readme.md" and p.is_file() and _inside(p, manuscript))
+        found = [p for p in manuscript.glob("*.md") if p.name.lower() != "readme.md" and p.is_file()]
+        for path in found:
+            if not _inside(path, manuscript):
+                findings.add("C101", path, "this chapter is a link to a file outside the manuscript folder: copy the file in instead")
+        sources = sorted(PurePosixPath(p.name) for p in found if _inside(p, manuscript))
         if not sources:
+            findings.raise_if_errors()
             raise ManuscriptError("C101", manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
     sources: list[PurePosixPath] = []

@@ -94,9 +94,12 @@ def check_image(path: Path, suffix: str) -> CheckedImage:
 
 
 def _check_raster(data: bytes, suffix: str) -> CheckedImage:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageFile, UnidentifiedImageError
 
     expected = RASTER_FORMATS[suffix]
+    # WeasyPrint sets this to True when it is imported (it draws what it can of a damaged
+    # image); here a damaged image must fail, whatever was imported before.
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -115,6 +118,8 @@ def _check_raster(data: bytes, suffix: str) -> CheckedImage:
         raise ImageProblem("I103", f"is not a {expected} image Pillow can read (damaged, empty or another kind of file)") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as error:
         raise ImageProblem("I103", f"cannot be decoded as {expected} ({str(error) or type(error).__name__}): the file is damaged or cut short") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     return CheckedImage(data, width, height)
 
 

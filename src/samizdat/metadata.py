@@ -88,8 +88,10 @@ class _Refused(Exception):
 def load_metadata(manuscript: Path, findings: Findings) -> Metadata:
     """Read ``book.yaml``. Problems go to ``findings``; only unreadable YAML stops here."""
     path = manuscript / METADATA_FILE
-    if not path.is_file() or not path.resolve().is_relative_to(manuscript.resolve()):
+    if not path.is_file():
         raise ManuscriptError("M101", path, "missing: every manuscript needs a book.yaml with at least a title")
+    if not path.resolve().is_relative_to(manuscript.resolve()):
+        raise ManuscriptError("M101", path, "is a link to a file outside the manuscript folder, which is never read: copy the file in instead")
     try:
         text = path.read_bytes().decode("utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -128,7 +128,7 @@ class Typesetter:
                 f'@color-profile device-cmyk {{ src: url("{profile.resolve().as_uri()}"); components: cyan, magenta, yellow, black; }}\n'
             )
         self.manuscript = book.manuscript
-        self.weasy = Weasy((), styles, book.metadata.page_size_css, extra)
+        self.weasy = Weasy((book.manuscript,), styles, book.metadata.page_size_css, extra)
         names = PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ())
         self.stylesheets = [*self.weasy.base, *(self.weasy.stylesheet(name) for name in names)]
         self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
@@ -138,7 +138,7 @@ class Typesetter:
         return self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
 
     def _serve_images(self, book: Book) -> None:
-        """Of the manuscript folder only the checked images are served: their checked bytes, never the files again."""
+        """The chapters' images are served as the bytes that were checked, never read from their files again."""
         self.weasy.fetcher.files = {asset.path: asset.content for asset in book.assets}
 
     def layout(self, book: Book):
