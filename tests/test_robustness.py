@@ -276,3 +276,19 @@ def test_a_dist_that_cannot_be_one_is_refused_in_one_line(where: str, tmp_path: 
     result = run_task("epub", "--manuscript", str(folder), "--dist", str(dist), "--quiet")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert str(dist) in result.stderr and "Traceback" not in result.stderr
+
+
+# Messages
+
+
+def test_a_character_yaml_refuses_is_named_with_its_line(tmp_path: Path) -> None:
+    found = errors(manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}, "title: A Book\nsubtitle: A\x7fB\n"))
+    assert found == ["M101 character U+007F is not allowed in YAML: delete it"]
+
+
+def test_a_value_with_a_line_break_stays_on_the_findings_line(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": '# One\n\nA <span lang="e\nn">word</span>.\n'}, 'title: A Book\nlint: {ignore: ["T1\\n01"]}\n')
+    with pytest.raises(ManuscriptError) as raised:
+        load_book(folder, STYLES)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 2 and all(re.match(r"^\S.*:\d+: error\[(M106|H102)\]: ", line) for line in lines), lines

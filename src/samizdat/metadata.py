@@ -98,6 +98,9 @@ def load_metadata(manuscript: Path, findings: Findings) -> Metadata:
         root = _value(node, set(), 0) if node is not None else _Value({}, 1)
     except UnicodeDecodeError:
         raise ManuscriptError("M101", path, "not UTF-8 text; save the file as UTF-8") from None
+    except yaml.reader.ReaderError as error:  # A character YAML does not allow (DEL, C1 controls, U+FFFE).
+        line = text[: error.position].count("\n") + 1
+        raise ManuscriptError("M101", path, f"character U+{error.character:04X} is not allowed in YAML: delete it", line) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"

@@ -28,7 +28,7 @@ RAW_INLINE_GOOD = ["<b>bold</b>", "<i>x</i>", "<span lang=\"ru\">да</span>", "
               "<!-- a -- b -->", "<q>quote</q>", "<time datetime=\"2020\">then</time>", "<ruby>漢<rt>kan</rt></ruby>",
               "<span class=\"a b\">c</span>", "<span title=\"&quot;&lt;\">e</span>", "<span lang=\"he\" dir=\"rtl\">שלום</span>",
                    "<span id=\"note-1\">id</span>", "<span id=\"x:y\">c</span>", "<span id=\"cover\">c</span>", "<span id=\"toc\">t</span>"]
-RAW_INLINE_BAD = ["<b foo:bar=\"1\">ns</b>", "<script>alert(1)</script>",
+RAW_INLINE_BAD = ["<b foo:bar=\"1\">ns</b>", "<span lang=\"e\nn\">x</span>", "<script>alert(1)</script>",
                   "<span onclick=\"x()\">c</span>", "<img src=\" http://example.org/x.png\">", "<a href=\"javascript:alert(1)\">j</a>",
                   "<b>unclosed", "</i>", "<img src=\"images/cover.png\" alt=\"c\">", "<a href=\"b.md#x\">b</a>", "<![CDATA[x]]>",
                   "<?php x ?>"]
@@ -56,7 +56,7 @@ SVG_HOSTILE = [
     b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" style="fill:url(http://x/#g)"/></svg>',
 ]
 AUTHORS = ["Ann", "[Ann, Bob]", "[Ann, Ann]", '[""]', '""', "[[nested]]", "{a: b}"]
-DATES = ["2024", "2024-02-29", "2024-13-45", "2024-02-30", "!!int x", "!!timestamp nope", "0", "''", "-1", "2024-1-1", "\"9999-12-31\""]
+DATES = ["\"2024\u2028\"", "2024", "2024-02-29", "2024-13-45", "2024-02-30", "!!int x", "!!timestamp nope", "0", "''", "-1", "2024-1-1", "\"9999-12-31\""]
 LANGS = ["en", "ru", "ar", "he", "de-CH", "zz", "x-klingon", "", "en_US", "123", "'ar'", "fa", "zh-Hant"]
 
 
