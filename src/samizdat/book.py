@@ -24,7 +24,9 @@ import langcodes
 from markdown_it.token import Token
 
 from .errors import Finding, Findings, ManuscriptError
+from .images import ImageProblem, check_image
 from .i18n import LabelsError, Locale, locale_for
+from .limits import check_limits
 from .lint import image_is_described, lint_tokens
 from .markdown import create_parser, plain_text, smart_text
 from .metadata import Metadata, load_metadata
@@ -33,6 +35,7 @@ from .rawhtml import CLASS_NAMES, IDENTIFIER, Nesting, Sanitizer, clean_url
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+RESERVED_IDS = frozenset({"contents-title"})  # Ids the outputs give to what they add (the PDF's contents).
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 # The attributes a bracketed span or fenced div may take (rule H104), and what their values must be.
 PART_ATTRIBUTES: dict[str, Callable[[str], bool]] = {
@@ -98,6 +101,7 @@ class Asset:
     name: str
     path: Path
     media_type: str
+    content: bytes = b""  # The bytes checked by images.py (a sanitised SVG): what every output uses.
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
     smart = partial(smart_text, parser)
     metadata = dataclasses.replace(metadata, title=smart(metadata.title), subtitle=metadata.subtitle and smart(metadata.subtitle),
                                    description=metadata.description and smart(metadata.description))
-    book_ids: dict[str, int] = {}
+    book_ids: dict[str, int] = dict.fromkeys(RESERVED_IDS, 1)
     parsed: list[_Parsed] = []
     unreadable: set[PurePosixPath] = set()  # Already reported; links into them are not reported again.
     for source in sources:
@@ -156,7 +160,8 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
         env: dict = {"ids": book_ids}  # Footnotes are per chapter; heading ids are per book.
         tokens = parser.parse(text, env)
         for heading_id, line in env.get("duplicate_ids", []):
-            findings.add("C104", path, f"heading id '#{heading_id}' is used twice in the book", line)
+            problem = "is reserved for the book's contents" if heading_id in RESERVED_IDS else "is used twice in the book"
+            findings.add("C104", path, f"heading id '#{heading_id}' {problem}", line)
         heading = _chapter_title(tokens)
         if heading is None:
             findings.add("C103", path, "a chapter must begin with its title as a '# ' heading", 1)
@@ -164,18 +169,20 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
             continue
         raw_ids = _sanitize_raw_html(tokens, path, book_ids, findings)
         raw_ids |= _check_part_attributes(tokens, path, book_ids, findings)
+        check_limits(tokens, path, findings)
         parsed.append(_Parsed(source, path, text, tokens, env, heading, _ids(tokens) | raw_ids))
     ids_by_source = {chapter.source: chapter.ids for chapter in parsed}
     chapter_ids = {chapter.source: chapter.heading[0] for chapter in parsed}
     assets: dict[str, Asset] = {}
     chapters = []
     note_number = 0
+    taken_ids = set(book_ids)
     for chapter in parsed:
         context = _ChapterContext(manuscript, chapter.path, chapter.source, ids_by_source, chapter_ids, unreadable, assets, findings, smart)
         context.check_and_resolve(chapter.tokens)
         _check_unused_notes(chapter.env, chapter.text, chapter.path, findings)
         lint_tokens(chapter.tokens, chapter.path, findings, metadata.language)
-        model, note_number = _chapter_model(chapter, context.used_assets, note_number)
+        model, note_number = _chapter_model(chapter, context.used_assets, note_number, taken_ids)
         chapters.append(model)
     findings.raise_if_errors()
     assets_sorted = tuple(sorted(assets.values(), key=lambda asset: asset.name))
@@ -208,9 +215,13 @@ class _Parsed:
 def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -> list[PurePosixPath]:
     yaml_path = manuscript / "book.yaml"
     if metadata.chapters is None:
-        sources = sorted(PurePosixPath(p.name) for p in manuscript.glob("*.md")
-                         if p.name.lower() != "readme.md" and p.is_file() and _inside(p, manuscript))
+        found = [p for p in manuscript.glob("*.md") if p.name.lower() != "readme.md" and p.is_file()]
+        for path in found:
+            if not _inside(path, manuscript):
+                findings.add("C101", path, "this chapter is a link to a file outside the manuscript folder: copy the file in instead")
+        sources = sorted(PurePosixPath(p.name) for p in found if _inside(p, manuscript))
         if not sources:
+            findings.raise_if_errors()
             raise ManuscriptError("C101", manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
     sources: list[PurePosixPath] = []
@@ -262,10 +273,18 @@ def _chapter_title(tokens: list[Token]) -> tuple[str, str] | None:
     """(id, title) of the ``# `` heading that opens a chapter, or None if it does not open with one."""
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h1":
-            return token.attrGet("id"), plain_text(tokens[index + 1]).strip()
+            return token.attrGet("id"), heading_text(tokens[index + 1])
         if token.type != "html_block":
             return None
     return None
+
+
+def heading_text(inline: Token) -> str:
+    """A heading's words for contents and titles: its text, code and images' descriptions, spaces joined;
+    empty when nothing visible is left (a heading of a soft hyphen only)."""
+    words = "".join(child.content for child in _walk(inline) if child.type in {"text", "code_inline"} and child is not inline)
+    words = " ".join(words.split())
+    return words if any(unicodedata.category(c)[0] in "LNPS" for c in words) else ""
 
 
 def _sanitize_raw_html(tokens: list[Token], path: Path, book_ids: dict[str, int], findings: Findings) -> set[str]:
@@ -397,7 +416,13 @@ class _ChapterContext:
             self.findings.add("I101", self.path, f"image '{reference}' is not SVG, PNG, JPEG, GIF or WebP", line)
         else:
             name = target.resolve().relative_to(self.manuscript.resolve()).as_posix()
-            self.assets[name] = Asset(name, target.resolve(), media_type)
+            if name not in self.assets:
+                try:
+                    checked = check_image(target.resolve(), target.suffix)
+                except ImageProblem as problem:
+                    self.findings.add(problem.code, self.path, f"image '{reference}' {problem}", line)
+                    return reference
+                self.assets[name] = Asset(name, target.resolve(), media_type, checked.content)
             self.used_assets.add(name)
             return name
         return reference
@@ -451,10 +476,14 @@ def _check_unused_notes(env: dict, text: str, path: Path, findings: Findings) ->
             findings.add("N102", path, f"footnote [^{label[1:]}] is defined but never used", line)
 
 
-def _chapter_model(parsed: _Parsed, assets: set[str], first_note: int) -> tuple[Chapter, int]:
-    """Split body and notes; number notes through the book and give every call its own id."""
+def _chapter_model(parsed: _Parsed, assets: set[str], first_note: int, taken: set[str]) -> tuple[Chapter, int]:
+    """Split body and notes; number notes through the book and give every call its own id.
+
+    Note ids (``note-3``, ``noteref-3-2``) step aside for ids the book already uses (``taken``, updated).
+    """
     footnotes = parsed.env.get("footnotes", {}).get("list", {})
     numbers = {local_id: first_note + 1 + offset for offset, local_id in enumerate(sorted(footnotes))}
+    note_ids = {number: _free_id(f"note-{number}", taken) for number in numbers.values()}
     body: list[Token] = []
     note_tokens: dict[int, list[Token]] = {}
     current: list[Token] | None = None
@@ -471,19 +500,19 @@ def _chapter_model(parsed: _Parsed, assets: set[str], first_note: int) -> tuple[
         for child in token.children or []:
             if child.type == "footnote_ref":
                 number, sub_id = numbers[child.meta["id"]], child.meta.get("subId", 0)
-                ref_id = f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}"
-                child.meta.update(number=number, note_id=f"note-{number}", ref_id=ref_id, first=not sub_id)
+                ref_id = _free_id(f"noteref-{number}" if not sub_id else f"noteref-{number}-{sub_id + 1}", taken)
+                child.meta.update(number=number, note_id=note_ids[number], ref_id=ref_id, first=not sub_id)
                 calls[number].append(ref_id)
     for tokens in note_tokens.values():  # The footnote anchor sits inside the last paragraph.
         for token in tokens:
             if token.children:
                 token.children = [child for child in token.children if child.type != "footnote_anchor"]
-    notes = tuple(Note(f"note-{number}", number, tuple(note_tokens.get(number, [])), tuple(calls[number]))
+    notes = tuple(Note(note_ids[number], number, tuple(note_tokens.get(number, [])), tuple(calls[number]))
                   for number in sorted(numbers.values()))
-    sections = tuple(
-        Heading(int(token.tag[1]), token.attrGet("id"), plain_text(body[index + 1]).strip())
+    sections = tuple(  # A heading with nothing to read has nothing to show in the contents.
+        Heading(int(token.tag[1]), token.attrGet("id"), text)
         for index, token in enumerate(body)
-        if token.type == "heading_open" and token.tag == "h2"
+        if token.type == "heading_open" and token.tag == "h2" and (text := heading_text(body[index + 1]))
     )
     images = tuple(
         Image(child.attrGet("src") or "", "".join(grandchild.content for grandchild in child.children or []))
@@ -491,8 +520,19 @@ def _chapter_model(parsed: _Parsed, assets: set[str], first_note: int) -> tuple[
     )
     anchors = frozenset(parsed.ids) | {note.id for note in notes} | {ref for note in notes for ref in note.calls}
     chapter_id, title = parsed.heading
+    title = title or parsed.source.stem  # A title of nothing readable: the file's name stands in for it.
     chapter = Chapter(parsed.source, chapter_id, title, tuple(body), sections, notes, anchors, frozenset(assets), images)
     return chapter, first_note + len(numbers)
+
+
+def _free_id(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted-x2``, ``wanted-x3``… when the book already uses it; recorded as taken."""
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}-x{n}"
+    taken.add(candidate)
+    return candidate
 
 
 def _walk(token: Token):

@@ -8,10 +8,11 @@ ebooklib's lxml HTML parser never rewrites them; each author gets its own ``uid`
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Sequence
 from html import escape
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ebooklib import epub
 from lxml import etree
@@ -57,6 +58,10 @@ class EpubChapterRenderer(ChapterRenderer):
     def __init__(self, book: Book) -> None:
         super().__init__(book, xhtml=True)
         self.files = chapter_files(book)
+        self.asset_files = asset_files(book)
+
+    def asset_href(self, name: str) -> str:
+        return self.asset_files[name]
 
     def renderAttrs(self, token: Token) -> str:
         """``lang`` is doubled as ``xml:lang``, which XHTML reading systems and checkers read."""
@@ -106,6 +111,25 @@ def chapter_files(book: Book) -> dict[str, str]:
         if not name or name in GENERATED_FILES or f"{name}.xhtml" in files.values() or name.startswith("chapter-"):
             name = f"chapter-{index}"
         files[chapter.id] = f"{name}.xhtml"
+    return files
+
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*(/[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*)*")
+
+
+def asset_files(book: Book) -> dict[str, str]:
+    """Asset name → file name in the EPUB: the same when it is plain ASCII with no character to escape,
+    else ``images/image-N.ext``; never the cover image's name (:func:`cover_file`)."""
+    files: dict[str, str] = {}
+    taken = {COVER_IMAGE}
+    for index, asset in enumerate(book.assets, start=1):
+        name = asset.name
+        if not SAFE_NAME.fullmatch(name) or name.lower() in {taken_name.lower() for taken_name in taken}:
+            suffix = PurePosixPath(name).suffix.lower()
+            name = next(f"images/image-{n}{suffix}" for n in range(index, index + len(book.assets) + 2)
+                        if f"images/image-{n}{suffix}" not in taken and f"images/image-{n}{suffix}" not in {a.name for a in book.assets})
+        files[asset.name] = name
+        taken.add(name)
     return files
 
 
@@ -214,10 +238,11 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     cover_png, drawn = cached_cover_png(meta, book.locale, styles, dist / CACHE_FOLDER)
     report(f"cover   {'drawn' if drawn else 'from the cache'}")
     epub_book.set_cover(COVER_IMAGE, cover_png, create_page=False)
-    for index, asset in enumerate(book.assets, start=1):
-        epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=asset.name, media_type=asset.media_type, content=asset.path.read_bytes()))
-
     renderer = EpubChapterRenderer(book)
+    for index, asset in enumerate(book.assets, start=1):
+        epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=renderer.asset_files[asset.name], media_type=asset.media_type,
+                                         content=asset.content))
+
     direction = book.locale.direction
     if direction == "rtl":
         epub_book.set_direction("rtl")  # The spine's page-progression-direction (and the package's dir, below).
@@ -233,7 +258,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
         epub_book.add_item(item)
     epub_book.add_item(nav)
     epub_book.add_item(epub.EpubNcx())
-    epub_book.toc = [_toc_entry(chapter, renderer) for chapter in book.chapters]
+    epub_book.toc = [_toc_entry(chapter, renderer, index) for index, chapter in enumerate(book.chapters, start=1)]
     epub_book.spine = [cover_page, title_page, nav, *chapters]
     epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book, renderer)]
     with atomic_output(target) as temporary:
@@ -294,13 +319,15 @@ def _cover_page(book: Book) -> str:
     return f'<section class="cover" epub:type="cover"><img role="doc-cover" src="{COVER_IMAGE}" alt="{escape(alt)}"/></section>'
 
 
-def _toc_entry(chapter: Chapter, renderer: EpubChapterRenderer):
+def _toc_entry(chapter: Chapter, renderer: EpubChapterRenderer, number: int):
+    """A chapter's NCX entries; their ids are numbered (``navpoint-3-2``): a heading id may hold a colon, an NCX id may not."""
     file = renderer.files[chapter.id]
-    link = epub.Link(file, chapter.title, f"toc-{chapter.id}")
+    link = epub.Link(file, chapter.title, f"navpoint-{number}")
     if not chapter.sections:
         return link
     section = epub.Section(chapter.title, href=file)
-    return (section, [epub.Link(f"{file}#{heading.id}", heading.text, f"toc-{heading.id}") for heading in chapter.sections])
+    return (section, [epub.Link(f"{file}#{heading.id}", heading.text, f"navpoint-{number}-{index}")
+                      for index, heading in enumerate(chapter.sections, start=1)])
 
 
 def _numbered_ncx(ncx: bytes) -> bytes:

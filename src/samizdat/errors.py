@@ -29,7 +29,8 @@ class Finding:
         if path.is_absolute() and path.is_relative_to(Path.cwd()):
             path = path.relative_to(Path.cwd())  # Short paths, as an editor's terminal shows them.
         where = f"{path}:{self.line}" if self.line else str(path)
-        return f"{where}: {self.level}[{self.code}]: {self.message}"
+        message = " ".join(self.message.splitlines())  # A quoted value with a line break stays on the finding's line.
+        return f"{where}: {self.level}[{self.code}]: {message}"
 
 
 class ManuscriptError(Exception):

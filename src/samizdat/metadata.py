@@ -95,14 +95,19 @@ class _Refused(Exception):
 def load_metadata(manuscript: Path, findings: Findings) -> Metadata:
     """Read ``book.yaml``. Problems go to ``findings``; only unreadable YAML stops here."""
     path = manuscript / METADATA_FILE
-    if not path.is_file() or not path.resolve().is_relative_to(manuscript.resolve()):
+    if not path.is_file():
         raise ManuscriptError("M101", path, "missing: every manuscript needs a book.yaml with at least a title")
+    if not path.resolve().is_relative_to(manuscript.resolve()):
+        raise ManuscriptError("M101", path, "is a link to a file outside the manuscript folder, which is never read: copy the file in instead")
     try:
         text = path.read_bytes().decode("utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         root = _value(node, set(), 0) if node is not None else _Value({}, 1)
     except UnicodeDecodeError:
         raise ManuscriptError("M101", path, "not UTF-8 text; save the file as UTF-8") from None
+    except yaml.reader.ReaderError as error:  # A character YAML does not allow (DEL, C1 controls, U+FFFE).
+        line = text[: error.position].count("\n") + 1
+        raise ManuscriptError("M101", path, f"character U+{error.character:04X} is not allowed in YAML: delete it", line) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"
@@ -174,11 +179,12 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         if value is None or value.data is None:
             return ()
         if isinstance(value.data, str):
-            return (value.data.strip(),)
+            return (value.data.strip(),) if value.data.strip() else ()
         if isinstance(value.data, list) and all(isinstance(item.data, str) for item in value.data):
             for item in value.data:
                 lines.setdefault(f"{key}:{item.data}", item.line)
-            return tuple(item.data.strip() for item in value.data)
+            # Empty values say nothing: dropped, so that no output gets an empty author or subject.
+            return tuple(item.data.strip() for item in value.data if item.data.strip())
         error(key, f"'{key}' must be text or a list of text")
         return ()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -26,3 +27,15 @@ def atomic_output(target: Path) -> Iterator[Path]:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def check_dist(dist: Path, manuscript: Path) -> None:
+    """Refuse an output folder that cannot be one, with an ``OSError`` the tasks print as one line.
+
+    Inside the manuscript, outputs and caches would become part of the manuscript
+    (and a manuscript could ship files where the caches are looked for).
+    """
+    if dist.exists() and not dist.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "--dist names a file, not a folder: choose a folder for the outputs", str(dist))
+    if dist.resolve().is_relative_to(manuscript.resolve()):
+        raise IsADirectoryError(errno.EINVAL, "--dist lies inside the manuscript folder: choose a folder outside it (such as dist/)", str(dist))

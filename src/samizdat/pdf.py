@@ -163,7 +163,12 @@ class Typesetter:
             unhyphenated += names
         return document
 
+    def _serve_images(self, book: Book) -> None:
+        """The chapters' images are served as the bytes that were checked, never read from their files again."""
+        self.weasy.fetcher.files = {asset.path: asset.content for asset in book.assets}
+
     def layout(self, book: Book):
+        self._serve_images(book)
         return self._stamped(self._with_back_matter(book, self._render(book_html(book))))
 
     def _with_back_matter(self, book: Book, document):
@@ -180,6 +185,7 @@ class Typesetter:
 
     def layout_by_chapter(self, book: Book):
         """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
+        self._serve_images(book)
         renderer = PdfChapterRenderer(book)
         front_pages = len(self._cached("front", _document(book, [cover_html(book.metadata, book.locale), _contents(book)])).pages)
         pages, starts, first_note = [], {}, 1

@@ -13,8 +13,10 @@ from pathlib import Path
 from .book import Book, load_book
 from .errors import ManuscriptError
 from .fingerprint import code_fingerprint, folder_digest
-from .output import atomic_output
+from .output import atomic_output, check_dist
 from .renderers import REGISTRY, Report, renderer
+from .typesetlog import typesetter_findings
+
 
 def quiet(_: str) -> None:
     """A reporter that says nothing."""
@@ -56,14 +58,19 @@ def check(manuscript: Path, styles: Path) -> list[str]:
 
 
 def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr, warn: Report = to_stderr,
-          state: dict | None = None, **options) -> list[Path]:
+          state: dict | None = None, render_warn: Report | None = None, **options) -> list[Path]:
     """Check the manuscript, then make the output called ``name`` (see :mod:`samizdat.renderers`).
 
     ``options`` are the renderer's own keyword arguments (the PDF's ``press`` and ``variant``).
+    What the typesetter says while rendering goes to ``render_warn`` (default: ``warn``).
     """
     clock = Stopwatch()
+    check_dist(dist, manuscript)
     book = load(manuscript, styles, report, warn)
-    paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
+    with typesetter_findings(book, styles) as found:
+        paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
+    for finding in found:
+        (render_warn or warn)(str(finding))
     report(f"{name:<7} {', '.join(str(path) for path in paths)}  [{clock}]")
     return paths
 
@@ -102,6 +109,7 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
     ``dist/`` and never imports WeasyPrint, so an unchanged book returns at once.
     """
     clock = Stopwatch()
+    check_dist(dist, manuscript)
     stamp_path = dist / STAMP
     inputs = _inputs_fingerprint(manuscript, styles)
     if (known := _read_stamp(stamp_path)) and known.get("inputs") == inputs and known.get("outputs") == _outputs_state(dist, known["outputs"]):
@@ -112,7 +120,7 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
 
     with ProcessPoolExecutor(max_workers=len(REGISTRY)) as pool:
         # The workers stay silent: the check above has already printed any warnings once.
-        futures = [pool.submit(build, name, manuscript, dist, styles, report=quiet, warn=quiet) for name in REGISTRY]
+        futures = [pool.submit(build, name, manuscript, dist, styles, report=quiet, warn=quiet, render_warn=to_stderr) for name in REGISTRY]
         outputs = [path for future in futures for path in future.result()]
     state = _outputs_state(dist, {path.name: None for path in outputs})
     with atomic_output(stamp_path) as temporary:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from urllib.parse import quote
 
 from markdown_it.presets import commonmark
 from markdown_it.renderer import RendererHTML
@@ -37,7 +38,16 @@ class ChapterRenderer(RendererHTML):
         """Where a link inside the book points, seen from ``chapter``; one document for the whole book by default."""
         return f"#{target.fragment or target.chapter}"
 
+    def asset_href(self, name: str) -> str:
+        """Where an image (its asset name, relative to the manuscript) is found from a rendered chapter."""
+        return quote(name)
+
     # Rules, one per token type (markdown-it-py finds them by name).
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        token = tokens[idx]
+        mapped = token.copy(attrs={**token.attrs, "src": self.asset_href(str(token.attrGet("src") or ""))})
+        return super().image([mapped], 0, options, env)
 
     def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         token = tokens[idx]
@@ -52,7 +62,7 @@ class ChapterRenderer(RendererHTML):
         alt = self.renderInlineAsText(image.children or [], options, env)
         caption = escape(image.attrGet("title") or "", quote=False)
         close = " /" if options["xhtmlOut"] else ""
-        return (f'<figure>\n<img src="{escape(image.attrGet("src") or "")}" alt="{escape(alt)}"{close}>\n'
+        return (f'<figure>\n<img src="{escape(self.asset_href(str(image.attrGet("src") or "")))}" alt="{escape(alt)}"{close}>\n'
                 f"<figcaption>{caption}</figcaption>\n</figure>\n")
 
     def raw_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:

@@ -27,11 +27,17 @@ class RefusedResource(FatalURLFetchingError):
 
 
 class SandboxedFetcher(URLFetcher):
-    """Serves ``file:`` URLs inside ``roots`` (symlinks resolved) and ``data:`` URLs; refuses the rest."""
+    """Serves ``files`` (checked bytes, by resolved path), ``file:`` URLs inside ``roots`` (symlinks resolved)
+    and ``data:`` URLs; refuses the rest.
 
-    def __init__(self, roots: tuple[Path, ...]) -> None:
+    A manuscript's images are passed as ``files``, with the bytes :mod:`samizdat.images`
+    checked: the file is never read again, so what was checked is what is printed.
+    """
+
+    def __init__(self, roots: tuple[Path, ...], files: dict[Path, bytes] | None = None) -> None:
         super().__init__(allowed_protocols={"data"}, fail_on_errors=True)
         self.roots = tuple(root.resolve() for root in roots)
+        self.files = dict(files or {})
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -40,6 +46,8 @@ class SandboxedFetcher(URLFetcher):
         if parts.scheme != "file" or parts.netloc not in {"", "localhost"}:
             raise RefusedResource(url)
         path = Path(unquote(parts.path)).resolve()
+        if path in self.files:
+            return URLFetcherResponse(url, self.files[path])
         if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
             raise RefusedResource(url)
         return URLFetcherResponse(url, path.read_bytes())

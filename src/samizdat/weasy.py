@@ -46,14 +46,15 @@ def import_weasyprint() -> None:
 class Weasy:
     """One ``FontConfiguration``, colour profiles and ``SandboxedFetcher`` shared by stylesheets and renders."""
 
-    def __init__(self, roots: tuple[Path, ...], styles: Path, page_size_css: str, extra_css: str = "") -> None:
+    def __init__(self, roots: tuple[Path, ...], styles: Path, page_size_css: str, extra_css: str = "",
+                 files: dict[Path, bytes] | None = None) -> None:
         import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         from .sandbox import SandboxedFetcher
 
         self.styles = styles
-        self.fetcher = SandboxedFetcher((*roots, styles, *FONT_DIRECTORIES))
+        self.fetcher = SandboxedFetcher((*roots, styles, *FONT_DIRECTORIES), files)
         self.font_config = FontConfiguration()
         self.color_profiles: dict = {}
         self.base = [self.css(font_face_css() + f"\n@page {{ size: {page_size_css}; }}\n" + extra_css)]

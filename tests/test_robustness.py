@@ -1,0 +1,294 @@
+"""Regression tests for what the fuzz suite (tests/fuzz/) and issue 15 found: one small manuscript each, in-process.
+
+Outputs are read back with lxml, zipfile, pikepdf and Pillow, never with the code that wrote them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from lxml import etree
+from PIL import Image
+
+from conftest import ROOT, run_task
+from fuzz.manuscripts import SVG_CLEAN, png, png_bomb
+from samizdat import epub as epub_renderer, pdf as pdf_renderer, pipeline
+from samizdat.book import load_book
+from samizdat.errors import ManuscriptError
+from samizdat.typesetlog import typesetter_findings
+
+STYLES = ROOT / "styles"
+NS = {"opf": "http://www.idpf.org/2007/opf", "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+      "dc": "http://purl.org/dc/elements/1.1/", "svg": "http://www.w3.org/2000/svg"}
+NCNAME = re.compile(r"[A-Za-z_][\w.-]*$")
+
+
+def manuscript(tmp_path: Path, files: dict[str, str | bytes], book_yaml: str = "title: A Book\n") -> Path:
+    folder = tmp_path / "manuscript"
+    for name, content in {"book.yaml": book_yaml, **files}.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return folder
+
+
+def build(name: str, folder: Path, styles: Path = STYLES) -> tuple[Path, list[str]]:
+    warnings: list[str] = []
+    [output] = pipeline.build(name, folder, folder.parent / "dist", styles, report=pipeline.quiet, warn=warnings.append)
+    return output, warnings
+
+
+def errors(folder: Path) -> list[str]:
+    with pytest.raises(ManuscriptError) as raised:
+        load_book(folder, STYLES)
+    return [f"{finding.code} {finding.message}" for finding in raised.value.findings if finding.level == "error"]
+
+
+class Epub:
+    def __init__(self, path: Path) -> None:
+        self.zip = zipfile.ZipFile(path)
+        self.opf = etree.fromstring(self.zip.read("EPUB/content.opf"))
+        self.items = self.opf.findall(".//opf:manifest/opf:item", NS)
+
+    def xml(self, href: str):
+        return etree.fromstring(self.zip.read(f"EPUB/{href}"))
+
+    def documents(self) -> list[str]:
+        return [item.get("href") for item in self.items if item.get("media-type") == "application/xhtml+xml"]
+
+
+# Ids, file names and links in the EPUB
+
+
+def test_note_ids_step_aside_for_heading_and_raw_ids(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": '# One\n\n## Note 1 {#note-1}\n\nA <span id="noteref-1">claim</span>.[^a]\n\n[^a]: The note.\n'})
+    epub = Epub(build("epub", folder)[0])
+    document = epub.xml("01.xhtml")
+    ids = document.xpath("//@id")
+    assert len(ids) == len(set(ids)), ids
+    call = document.find(".//x:a[@role='doc-noteref']", NS)
+    assert call.get("href") not in {"#note-1"} and document.xpath(f"//*[@id='{call.get('href')[1:]}']/@role") == ["doc-footnote"]
+
+
+def test_ncx_ids_are_xml_names_even_for_heading_ids_with_a_colon(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\n## Part one {#part:one}\n\nText.\n"})
+    ncx = Epub(build("epub", folder)[0]).xml("toc.ncx")
+    ids = ncx.xpath("//ncx:navPoint/@id", namespaces=NS)
+    assert ids and all(NCNAME.match(value) for value in ids), ids
+
+
+def test_generated_files_never_collide_with_chapters_or_images(tmp_path: Path) -> None:
+    user_cover = png(8, 8)
+    files = {name: f"# {name}\n\n![A picture](images/cover.png)\n" for name in ("cover.md", "nav.md", "titlepage.md", "toc.md")}
+    folder = manuscript(tmp_path, {**files, "images/cover.png": user_cover})
+    epub = Epub(build("epub", folder)[0])
+    hrefs = [item.get("href") for item in epub.items]
+    assert len(hrefs) == len(set(hrefs)) and len(epub.zip.namelist()) == len(set(epub.zip.namelist()))
+    cover = next(item for item in epub.items if "cover-image" in (item.get("properties") or ""))
+    assert Image.open(io.BytesIO(epub.zip.read(f"EPUB/{cover.get('href')}"))).size != (8, 8)  # the drawn cover
+    chapter = next(href for href in epub.documents() if href not in {"cover.xhtml", "titlepage.xhtml", "nav.xhtml"})
+    src = epub.xml(chapter).find(".//x:img", NS).get("src")
+    assert src != "images/cover.png" and epub.zip.read(f"EPUB/{src}") == user_cover
+
+
+def test_a_dash_name_and_a_folder_name_give_two_chapter_files(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"a-b.md": "# Dash\n\nText.\n", "a/b.md": "# Folder\n\nText.\n"},
+                        "title: A Book\nchapters: [a-b.md, a/b.md]\n")
+    epub = Epub(build("epub", folder)[0])
+    chapters = [href for href in epub.documents() if href not in {"cover.xhtml", "titlepage.xhtml", "nav.xhtml"}]
+    assert len(set(chapters)) == 2
+
+
+def test_image_names_with_spaces_and_hashes_reach_both_outputs(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\n![A red dot](<images/a dot%231.png>)\n", "images/a dot#1.png": png(30, 20)})
+    epub = Epub(build("epub", folder)[0])
+    src = epub.xml("01.xhtml").find(".//x:img", NS).get("src")
+    href = next(item.get("href") for item in epub.items if item.get("media-type") == "image/png" and "cover" not in item.get("id"))
+    assert src == href and not re.search(r"[ #%]", href) and epub.zip.read(f"EPUB/{href}") == png(30, 20)
+    pdf, warnings = build("pdf", folder)
+    assert not warnings
+    with pikepdf.open(pdf) as document:
+        sizes = {(image.Width, image.Height) for page in document.pages for image in page.get_images().values()}
+    assert (30, 20) in sizes
+
+
+def test_links_in_notes_point_at_the_other_chapters_file(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nA claim.[^a]\n\n[^a]: See [the end](02.md#far).\n",
+                                   "02.md": "# Two\n\n## Far {#far}\n\nText.\n"})
+    note = Epub(build("epub", folder)[0]).xml("01.xhtml").find(".//x:aside", NS)
+    assert [a.get("href") for a in note.iter(f"{{{NS['x']}}}a") if "backlink" not in (a.get("role") or "")] == ["02.xhtml#far"]
+
+
+def test_an_orphaned_note_is_a_warning_and_leaves_no_dangling_link(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n\n[^spare]: Never called, [linked](#one).\n"})
+    path, warnings = build("epub", folder)
+    assert any("N102" in warning for warning in warnings)
+    document = Epub(path).xml("01.xhtml")
+    ids = set(document.xpath("//@id"))
+    assert all(href[1:] in ids for href in document.xpath("//x:a/@href", namespaces=NS) if href.startswith("#"))
+    assert document.find(".//x:aside", NS) is None
+
+
+def test_a_chapter_titled_by_an_image_or_nothing_readable_gets_a_title(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# ![The map](map.svg)\n\n## \u00ad\n\nText.\n", "02.md": "# \u200d\n\nText.\n", "map.svg": SVG_CLEAN})
+    epub = Epub(build("epub", folder)[0])
+    nav = epub.xml("nav.xhtml")
+    texts = ["".join(a.itertext()).strip() for a in nav.iterfind(".//x:nav[@id='toc']//x:a", NS)]
+    assert texts == ["The map", "02"]
+    assert [epub.xml(href).findtext(".//x:title", namespaces=NS) for href in ("01.xhtml", "02.xhtml")] == ["The map", "02"]
+
+
+def test_empty_metadata_values_are_dropped(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}, 'title: A Book\nauthor: ["", Ann]\nsubjects: ["", " "]\ndescription: " "\n')
+    opf = Epub(build("epub", folder)[0]).opf
+    assert [e.text for e in opf.iterfind(".//dc:creator", NS)] == ["Ann"]
+    assert opf.find(".//dc:subject", NS) is None and opf.find(".//dc:description", NS) is None
+
+
+def test_a_sixty_word_title_gives_a_short_slug_and_builds(tmp_path: Path) -> None:
+    title = " ".join(["Freedom"] * 60)
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}, f"title: {title}\n")
+    pdf, _ = build("pdf", folder)
+    assert len(pdf.stem) <= 80 and pdf.stem.startswith("freedom-freedom") and not pdf.stem.endswith("-")
+
+
+# Limits
+
+
+@pytest.mark.parametrize("chapter, message", [
+    ("# One\n\nWord: " + "hyphenation" * 400 + ".\n", "a word of 4401 letters"),
+    ("# One\n\nCalls" + "[^a]" * 2000 + ".\n\n[^a]: A note.\n", "2000 note calls in one paragraph"),
+    ("# One\n\n" + "<div>" * 300 + "deep" + "</div>" * 300 + "\n", "nested more than 40 deep"),
+])
+def test_what_would_take_minutes_to_lay_out_is_refused_first(chapter: str, message: str, tmp_path: Path) -> None:
+    found = errors(manuscript(tmp_path, {"01.md": chapter}))
+    assert any(line.startswith("C105") and message in line for line in found), found
+
+
+# Images
+
+
+def evil(body: str, head: str = "") -> bytes:
+    return f'{head}<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">{body}</svg>'.encode()
+
+
+@pytest.mark.parametrize("name, content, code, message", [
+    ("bad.png", b"\x89PNG\r\n\x1a\nnot really", "I103", "cannot be decoded"),
+    ("cut.png", png(40, 40)[:60], "I103", "cannot be decoded"),
+    ("empty.gif", b"", "I103", "is not a GIF image"),
+    ("drawing.png", SVG_CLEAN, "I103", "is not a PNG image"),
+    ("photo.jpg", png(), "I103", "is PNG data, not JPEG"),
+    ("bomb.png", png_bomb(), "I103", "million pixels"),
+    ("picture.svg", png(), "I104", "not well-formed"),
+    ("script.svg", evil("<script>alert(1)</script>"), "I104", "<script>"),
+    ("handler.svg", evil('<rect width="1" height="1" onclick="x()"/>'), "I104", "onclick="),
+    ("remote.svg", evil('<image xlink:href="http://127.0.0.1:9/x.png" width="1" height="1"/>'), "I104", "http://127.0.0.1:9/x.png"),
+    ("file.svg", evil('<image href="file:///etc/passwd" width="1" height="1"/>'), "I104", "file:///etc/passwd"),
+    ("use.svg", evil('<use href="other.svg#a"/>'), "I104", "other.svg#a"),
+    ("xxe.svg", evil("<text>&x;</text>", '<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'), "I104", "DOCTYPE"),
+    ("import.svg", evil("<style>@import url(http://127.0.0.1:9/a.css);</style>"), "I104", "@import"),
+    ("url.svg", evil('<rect width="1" height="1" style="fill:url(http://x/#g)"/>'), "I104", "url()"),
+    ("escape.svg", evil("<style>rect { fill: u\\72l(http://x/) }</style>"), "I104", "escapes"),
+    ("foreign.svg", evil('<foreignObject width="1" height="1"><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>'), "I104", "foreignObject"),
+    ("html.svg", b"<html><body>not svg</body></html>", "I104", "not an SVG drawing"),
+])
+def test_broken_and_malicious_images_are_refused(name: str, content: bytes, code: str, message: str, tmp_path: Path) -> None:
+    import weasyprint  # noqa: F401 - it makes Pillow lenient with damaged images when imported; the check must not be
+    found = errors(manuscript(tmp_path, {"01.md": f"# One\n\n![A picture](images/{name})\n", f"images/{name}": content}))
+    assert any(line.startswith(code) and message in line for line in found), found
+
+
+def test_svg_editors_metadata_is_dropped_and_both_outputs_use_the_checked_bytes(tmp_path: Path) -> None:
+    drawing = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+               b'width="40" height="20" inkscape:version="1.3"><metadata><x xmlns="urn:rdf">r</x></metadata>'
+               b'<rect width="40" height="20" fill="url(#g)" data-name="box"/><linearGradient id="g"><stop offset="0" stop-color="red"/>'
+               b"</linearGradient><!-- comment --></svg>")
+    folder = manuscript(tmp_path, {"01.md": "# One\n\n![A box](box.svg)\n", "box.svg": drawing})
+    book = load_book(folder, STYLES)
+    (folder / "box.svg").write_bytes(b"replaced after the check")  # Never read again.
+    dist = tmp_path / "dist"
+    [epub_path] = epub_renderer.render(book, STYLES, dist, pipeline.quiet, {})
+    svg = etree.fromstring(Epub(epub_path).zip.read("EPUB/box.svg"))
+    assert svg.tag == f"{{{NS['svg']}}}svg" and svg.find("svg:rect", NS).get("fill") == "url(#g)"
+    assert svg.find("svg:metadata", NS) is None and not any("inkscape" in key or key == "data-name" for element in svg.iter() for key in element.attrib)
+    with typesetter_findings(book, STYLES) as found:  # WeasyPrint would say so if it could not draw the image.
+        [pdf_path] = pdf_renderer.render(book, STYLES, dist, pipeline.quiet, {})
+    assert found == []
+    with pikepdf.open(pdf_path) as document:
+        assert any("/XObject" in page.Resources for page in document.pages[2:])
+
+
+# WeasyPrint's log
+
+
+def test_weasyprint_warnings_become_findings_naming_the_stylesheet_line(tmp_path: Path) -> None:
+    styles = tmp_path / "styles"
+    shutil.copytree(STYLES, styles)
+    sheet = styles / "print.css"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\np { colr: red; }\n", encoding="utf-8")
+    line = len(sheet.read_text(encoding="utf-8").splitlines())
+    _, warnings = build("pdf", manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}), styles)
+    assert any(re.search(rf"print\.css:{line}: warning\[S103\]: .*colr", warning) for warning in warnings), warnings
+
+
+# The sandbox and the output folder
+
+
+def test_a_discovered_chapter_linked_from_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text("# Secret\n\nPrivate words.\n", encoding="utf-8")
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
+    (folder / "02.md").symlink_to(outside)
+    assert any(line.startswith("C101") and "outside the manuscript folder" in line for line in errors(folder))
+
+
+def test_a_book_yaml_linked_from_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "other.yaml"
+    outside.write_text("title: Someone else's\n", encoding="utf-8")
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
+    (folder / "book.yaml").unlink()
+    (folder / "book.yaml").symlink_to(outside)
+    assert any(line.startswith("M101") and "outside the manuscript folder" in line for line in errors(folder))
+
+
+def test_a_damaged_cover_cache_is_not_trusted(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
+    first = Epub(build("epub", folder)[0]).zip.read("EPUB/images/cover.png")
+    [cached] = (tmp_path / "dist" / ".samizdat-cache").glob("cover-*.png")
+    cached.write_bytes(png(8, 8))
+    assert Epub(build("epub", folder)[0]).zip.read("EPUB/images/cover.png") == first
+
+
+@pytest.mark.parametrize("where", ["a file", "inside the manuscript"])
+def test_a_dist_that_cannot_be_one_is_refused_in_one_line(where: str, tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
+    dist = tmp_path / "dist-file" if where == "a file" else folder / "dist"
+    if where == "a file":
+        dist.write_text("not a folder")
+    with pytest.raises(OSError):
+        pipeline.build("epub", folder, dist, STYLES, report=pipeline.quiet, warn=pipeline.quiet)
+    result = run_task("epub", "--manuscript", str(folder), "--dist", str(dist), "--quiet")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(dist) in result.stderr and "Traceback" not in result.stderr
+
+
+# Messages
+
+
+def test_a_character_yaml_refuses_is_named_with_its_line(tmp_path: Path) -> None:
+    found = errors(manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}, "title: A Book\nsubtitle: A\x7fB\n"))
+    assert found == ["M101 character U+007F is not allowed in YAML: delete it"]
+
+
+def test_a_value_with_a_line_break_stays_on_the_findings_line(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": '# One\n\nA <span lang="e\nn">word</span>.\n'}, 'title: A Book\nlint: {ignore: ["T1\\n01"]}\n')
+    with pytest.raises(ManuscriptError) as raised:
+        load_book(folder, STYLES)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 2 and all(re.match(r"^\S.*:\d+: error\[(M106|H102)\]: ", line) for line in lines), lines
