@@ -3,7 +3,6 @@ the Nu Html Checker, axe-core in headless Chromium (driven by puppeteer-core), l
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re

@@ -28,7 +28,7 @@ from .images import ImageProblem, check_image
 from .i18n import LabelsError, Locale, locale_for
 from .limits import check_limits
 from .lint import image_is_described, lint_tokens
-from .markdown import create_parser, plain_text, smart_text
+from .markdown import create_parser, smart_text
 from .metadata import Metadata, load_metadata
 from .rawhtml import CLASS_NAMES, IDENTIFIER, Nesting, Sanitizer, clean_url
 
