@@ -63,7 +63,7 @@ SVG_ATTRIBUTES = {
     "operator", "k1", "k2", "k3", "k4", "values", "type", "flood-color", "flood-opacity", "color-interpolation",
     "color-interpolation-filters", "shape-rendering", "text-rendering", "image-rendering", "overflow", "version",
     "baseProfile", "mix-blend-mode", "isolation", "vector-effect", "paint-order", "role", "aria-label", "aria-hidden",
-    "lang", "focusable", "radius", "tableValues", "slope", "intercept", "amplitude", "exponent", "href",
+    "lang", "focusable", "aria-labelledby", "aria-describedby", "radius", "tableValues", "slope", "intercept", "amplitude", "exponent", "href",
     "requiredFeatures", "systemLanguage",
 }
 LOCAL_URL = re.compile(r"url\(\s*(['\"]?)#[\w.:-]+\1\s*\)", re.I)
@@ -137,7 +137,7 @@ def sanitize_svg(data: bytes) -> bytes:
         raise ImageProblem("I104", "is not an SVG drawing (its root element is not <svg> in the SVG namespace)")
     _clean(root)
     etree.cleanup_namespaces(root)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return etree.tostring(root, encoding="utf-8", xml_declaration=False)
 
 
 def _clean(element) -> None:
