@@ -314,9 +314,11 @@ def test_bad_accessibility_declarations_are_findings(tmp_path: Path, yaml_text: 
 
 
 def test_an_animated_image_makes_the_hazards_unknown(tmp_path: Path) -> None:
-    manuscript = write_book(tmp_path / "m", "en", "T", "# One\n\n![A blinking dot](dot.svg)\n")
-    (manuscript / "dot.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><circle r="2">'
-                                        '<animate attributeName="r" values="1;2" dur="0.1s" repeatCount="indefinite"/></circle></svg>')
+    from PIL import Image
+
+    manuscript = write_book(tmp_path / "m", "en", "T", "# One\n\n![A blinking dot](dot.gif)\n")
+    frames = [Image.new("RGB", (40, 40), colour) for colour in ("black", "white")]
+    frames[0].save(manuscript / "dot.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
     epub, _ = build(manuscript, tmp_path / "dist", "epub")
     assert opf_properties(epub)["schema:accessibilityHazard"] == ["noSoundHazard", "unknownFlashingHazard", "unknownMotionSimulationHazard"]
 

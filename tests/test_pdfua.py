@@ -123,21 +123,22 @@ def test_our_check_is_clean_on_the_seed_and_qpdf_too(seed: Path) -> None:
 
 def test_running_heads_and_folios_are_pagination_artifacts_not_in_the_tree(seed: Path) -> None:
     texts, artifacts = marked_texts(seed)
-    assert "Prison, Spain and Russia" in artifacts[4] and artifacts[4].split()[-1] == "5"  # Head and folio of page 5.
+    assert "Chronicler of Revolution" in artifacts[7] and artifacts[7].split()[-1] == "8"  # Head (the book's title, on a left page) and folio.
     with pikepdf.open(seed) as pdf:
-        contents = pdf.pages[4].Contents.read_bytes()
+        contents = pdf.pages[7].Contents.read_bytes()
         assert b"/Artifact <<" in contents and b"/Pagination" in contents and b"/Header" in contents and b"/Footer" in contents
-    tagged = " ".join(" ".join(text for (page, _), text in sorted(texts.items()) if page == 4).split())
-    assert tagged == "charged with leading the struggle for socialist revolution throughout the world."  # No head, no folio.
+    tagged = " ".join(" ".join(text for (page, _), text in sorted(texts.items()) if page == 7).split())
+    assert tagged.startswith("collective consciousness") and tagged.endswith("attempting to do so.")  # No head, no folio.
+    assert "Chronicler of Revolution" not in tagged
 
 
 def test_a_paragraph_across_a_page_break_is_one_P(seed: Path) -> None:
     paragraphs = [(text, pages) for s, text, pages in tree_texts(seed) if s == "/P"]
-    [(text, pages)] = [(t, p) for t, p in paragraphs if "the body charged with leading" in t]
-    assert pages == {3, 4} and text.endswith("throughout the world.")
-    assert not any(t.startswith("charged with leading") for t, _ in paragraphs)
+    [(text, pages)] = [(t, p) for t, p in paragraphs if "novels painted vivid portraits" in t]
+    assert pages == {6, 7} and text.endswith("beyond the Soviet Union.")
+    assert not any(t.startswith("collective consciousness") for t, _ in paragraphs)
     with pikepdf.open(seed) as pdf:  # And one Sect per chapter: five, not one per page.
-        assert sum(1 for e in elements(pdf) if e.S == Name.Sect and "/Pg" in e and e.P.S == Name.Document) == 1 + 5 + 3  # Cover, chapters, two blanks and the back cover.
+        assert sum(1 for e in elements(pdf) if e.S == Name.Sect and "/Pg" in e and e.P.S == Name.Document) == 1 + 5 + 4  # Cover, chapters, three blanks and the back cover.
 
 
 def test_the_footnote_is_a_note_with_an_id_referenced_from_its_call(seed: Path) -> None:
@@ -167,8 +168,8 @@ def test_post_processing_leaves_the_text_as_weasyprint_wrote_it(seed: Path, tmp_
 def test_watch_modes_chapter_by_chapter_layout_passes_the_check_too(tmp_path: Path) -> None:
     [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=quiet, warn=quiet, state={"watching": True})
     assert [str(f) for f in check(pdf)] == []
-    paragraphs = [pages for s, t, pages in tree_texts(pdf) if s == "/P" and "the body charged with leading" in t]
-    assert paragraphs == [{3, 4}]
+    paragraphs = [pages for s, t, pages in tree_texts(pdf) if s == "/P" and "novels painted vivid portraits" in t]
+    assert paragraphs == [{6, 7}]
 
 
 # --- a tiny book: lang, a link, a figure -----------------------------------------------------------------

@@ -173,7 +173,7 @@ def _accessibility(book: Book, epub_book: epub.EpubBook) -> None:
     if images and every_image_described:
         features.append("alternativeText")
     properties += [("schema:accessibilityFeature", feature) for feature in features]
-    if any(_may_move(asset.path, asset.media_type) for asset in book.assets):
+    if any(_may_move(asset.content, asset.media_type) for asset in book.assets):
         hazards = ["noSoundHazard", "unknownFlashingHazard", "unknownMotionSimulationHazard"]
     else:
         hazards = ["none"]  # Text and still images only: nothing flashes, moves or sounds.
@@ -202,15 +202,18 @@ def _marks_languages(book: Book) -> bool:
     return any(part.attrGet("lang") for token in blocks for part in (token, *(token.children or [])))
 
 
-def _may_move(path: Path, media_type: str) -> bool:
-    """Whether an image might animate (and so flash): an animated GIF, PNG or WebP, or an SVG with animation."""
+def _may_move(content: bytes, media_type: str) -> bool:
+    """Whether an image might animate (and so flash): an animated GIF, PNG or WebP, or an SVG with CSS animation
+    (SVG animation elements never pass the image check)."""
     if media_type == "image/svg+xml":
-        text = path.read_text(encoding="utf-8", errors="replace")
-        return any(word in text for word in ("<animate", "<set", "@keyframes", "animation"))
+        text = content.decode("utf-8", errors="replace")
+        return any(word in text for word in ("@keyframes", "animation"))
+    import io
+
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(content)) as image:
             return bool(getattr(image, "is_animated", False))
     except OSError:
         return True  # Unreadable here: the build cannot say it is still.
