@@ -148,7 +148,7 @@ def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats=",".
 
 @task(help={"args": "Extra pytest arguments, e.g. \"-k epub -x\"."})
 def test(c, args=""):
-    """Run the test suite: installs the Node packages DAISY Ace needs, checks the system tools, then runs pytest."""
+    """Run the test suite on every core: installs the Node packages DAISY Ace needs, checks the system tools, then runs pytest."""
     import shlex
     import subprocess
     import sys
@@ -160,7 +160,7 @@ def test(c, args=""):
     if missing:
         raise Exit(f"missing system packages: {' '.join(missing)}; install them with: sudo apt-get install {' '.join(missing)}", code=1)
     install_node_packages()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", *shlex.split(args)], cwd=Path(__file__).parent)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", *shlex.split(args)], cwd=Path(__file__).parent)
     if result.returncode:
         raise Exit(code=result.returncode)
 

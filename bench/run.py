@@ -63,14 +63,14 @@ def incremental(manuscript: Path, dist: Path) -> tuple[float, float]:
     """In one process, as watch mode runs: a full PDF build, then the rebuild after editing one chapter."""
     code = f"""
 import time, pathlib, sys
-from samizdat.pipeline import build_pdf, quiet
+from samizdat.pipeline import build, quiet
 m, d, s = pathlib.Path({str(manuscript)!r}), pathlib.Path({str(dist)!r}), pathlib.Path({str(ROOT / 'styles')!r})
-t = time.perf_counter(); build_pdf(m, d, s, report=quiet); full = time.perf_counter() - t
-keep = {{}}
-build_pdf(m, d, s, report=quiet, typesetters=keep)
+t = time.perf_counter(); build("pdf", m, d, s, report=quiet, warn=quiet); full = time.perf_counter() - t
+keep = {{"watching": True}}
+build("pdf", m, d, s, report=quiet, warn=quiet, state=keep)
 chapter = sorted(m.glob('*.md'))[len(list(m.glob('*.md'))) // 2]
 chapter.write_text(chapter.read_text().replace('working class', 'working-class', 1) + '\\nAn edit.\\n')
-t = time.perf_counter(); build_pdf(m, d, s, report=quiet, typesetters=keep); inc = time.perf_counter() - t
+t = time.perf_counter(); build("pdf", m, d, s, report=quiet, warn=quiet, state=keep); inc = time.perf_counter() - t
 print(full, inc)
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True).stdout.split()
