@@ -66,7 +66,7 @@ import time, pathlib, sys
 from samizdat.pipeline import build, quiet
 m, d, s = pathlib.Path({str(manuscript)!r}), pathlib.Path({str(dist)!r}), pathlib.Path({str(ROOT / 'styles')!r})
 t = time.perf_counter(); build("pdf", m, d, s, report=quiet, warn=quiet); full = time.perf_counter() - t
-keep = {{"watching": True}}
+keep = {{}}
 build("pdf", m, d, s, report=quiet, warn=quiet, state=keep)
 chapter = sorted(m.glob('*.md'))[len(list(m.glob('*.md'))) // 2]
 chapter.write_text(chapter.read_text().replace('working class', 'working-class', 1) + '\\nAn edit.\\n')

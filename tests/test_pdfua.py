@@ -166,7 +166,7 @@ def test_post_processing_leaves_the_text_as_weasyprint_wrote_it(seed: Path, tmp_
 
 
 def test_watch_modes_chapter_by_chapter_layout_passes_the_check_too(tmp_path: Path) -> None:
-    [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=quiet, warn=quiet, state={"watching": True})
+    [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=quiet, warn=quiet, state={})
     assert [str(f) for f in check(pdf)] == []
     paragraphs = [pages for s, t, pages in tree_texts(pdf) if s == "/P" and "novels painted vivid portraits" in t]
     assert paragraphs == [{6, 7}]

@@ -168,6 +168,8 @@ class Typesetter:
         self.weasy.fetcher.files = {asset.path: asset.content for asset in book.assets}
 
     def layout(self, book: Book):
+        """The book as one WeasyPrint document: the reference that :meth:`layout_by_chapter`, which every build
+        uses (faster, and only what changed is laid out again), is tested against page for page."""
         self._serve_images(book)
         return self._stamped(self._with_back_matter(book, self._render(book_html(book))))
 
@@ -187,7 +189,10 @@ class Typesetter:
         """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
-        front_pages = len(self._cached("front", _document(book, [cover_html(book.metadata, book.locale), _contents(book)])).pages)
+        # Cover and contents with every chapter on page 1, to count their pages (the stubs make every
+        # contents link resolve, so WeasyPrint has nothing to complain about).
+        placeholders = {chapter.id: 1 for chapter in book.chapters}
+        front_pages = len(self._front(book, placeholders, "front").pages) - len(book.chapters)
         pages, starts, first_note = [], {}, 1
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
@@ -199,7 +204,7 @@ class Typesetter:
             first_note += len(chapter.notes)
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
-        front = self._front(book, starts)
+        front = self._front(book, starts, "contents")
         return self._stamped(self._with_back_matter(book, front.copy(front.pages[:front_pages] + pages)))
 
     def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
@@ -209,7 +214,7 @@ class Typesetter:
             self.slots[slot] = (key, self._render(html, extra_css))
         return self.slots[slot][1]
 
-    def _front(self, book: Book, starts: dict[str, int]):
+    def _front(self, book: Book, starts: dict[str, int], slot: str):
         """Cover and contents, then one small, empty stub page per chapter, numbered as that chapter's first page."""
         stubs = "".join(
             f'<section class="chapter-stub" style="page: stub-{index}"><span id="{chapter.id}"></span></section>'
@@ -220,7 +225,7 @@ class Typesetter:
             f"@page stub-{index} {{ size: 20mm; margin: 0; counter-reset: page {starts[chapter.id]}; {blank_margins} }}\n"
             for index, chapter in enumerate(book.chapters)
         )
-        return self._cached("contents", _document(book, [cover_html(book.metadata, book.locale), _contents(book), stubs]), numbering)
+        return self._cached(slot, _document(book, [cover_html(book.metadata, book.locale), _contents(book), stubs]), numbering)
 
     def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_page: int, first_note: int):
         chapter = book.chapters[index]
@@ -368,15 +373,11 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
 def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, options: PdfOptions) -> list[Path]:
     target = dist / options.file_name(book.metadata.slug)
     started = time.perf_counter()
-    if "watching" in state:
-        key = (book.metadata.page_size, options.press, folder_digest(styles))
-        if state.get("typesetter_key") != key:
-            state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
-        setter = state["typesetter"]
-        document = setter.layout_by_chapter(book)
-    else:
-        setter = Typesetter(book, styles, options.press)
-        document = setter.layout(book)
+    key = (book.metadata.page_size, options.press, folder_digest(styles))
+    if state.get("typesetter_key") != key:
+        state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
+    setter = state["typesetter"]
+    document = setter.layout_by_chapter(book)
     report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
     started = time.perf_counter()
     setter.write(document, target, options.pdf_variant)
