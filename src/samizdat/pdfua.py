@@ -40,7 +40,6 @@ and nothing that needs a human (reading order, alt text quality, colour contrast
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NumberTree, Pdf, String
 
-from .preflight import PreflightFinding
+from .preflight import PreflightFinding, read_xmp
 
 PDFUA_ID_NS = "http://www.aiim.org/pdfua/ns/id/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -366,14 +365,9 @@ def _metadata_checks(root: Dictionary) -> Iterator[tuple[str, str]]:
     preferences = root.get("/ViewerPreferences")
     if not isinstance(preferences, Dictionary) or preferences.get("/DisplayDocTitle") is not True:
         yield "U104", "ViewerPreferences has no DisplayDocTitle true: viewers show the file name (Matterhorn 07-001, 07-002)"
-    metadata = root.get("/Metadata")
-    if not isinstance(metadata, pikepdf.Stream):
-        yield "U105", "no XMP metadata stream (Matterhorn 06-001)"
-        return
-    try:
-        xmp = ET.fromstring(metadata.read_bytes())
-    except ET.ParseError as error:
-        yield "U105", f"the XMP metadata is not well-formed XML ({error}) (Matterhorn 06-001)"
+    xmp = read_xmp(root)
+    if isinstance(xmp, str):
+        yield "U105", f"{xmp} (Matterhorn 06-001)"
         return
     title = xmp.find(f".//{{{DC_NS}}}title")
     if title is None or not "".join(title.itertext()).strip():

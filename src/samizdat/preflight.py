@@ -126,17 +126,23 @@ def _intent_space(pdf: Pdf) -> str | None:
     return profile.read_bytes()[16:20].decode("latin-1").strip().upper() or None
 
 
+def read_xmp(catalog: Dictionary) -> ET.Element | str:
+    """The catalog's XMP metadata parsed, or why it cannot be: the PDF/X and PDF/UA checks both start here."""
+    metadata = catalog.get("/Metadata")
+    if not isinstance(metadata, Stream):
+        return "no XMP metadata stream"
+    try:
+        return ET.fromstring(metadata.read_bytes())
+    except ET.ParseError as error:
+        return f"the XMP metadata is not well-formed XML ({error})"
+
+
 def _xmp_checks(pdf: Pdf) -> Iterator[tuple[str, str]]:
     """ISO 15930-7:2010 6.7 (identification): the XMP metadata says pdfxid:GTS_PDFXVersion 'PDF/X-4',
     and PDF/X requires the trapping state to be declared (pdf:Trapped True or False, not Unknown)."""
-    metadata = pdf.Root.get("/Metadata")
-    if not isinstance(metadata, Stream):
-        yield "P103", "no XMP metadata: PDF/X-4 is identified by pdfxid:GTS_PDFXVersion in the XMP"
-        return
-    try:
-        root = ET.fromstring(metadata.read_bytes())
-    except ET.ParseError as error:
-        yield "P103", f"the XMP metadata is not well-formed XML ({error})"
+    root = read_xmp(pdf.Root)
+    if isinstance(root, str):
+        yield "P103", f"{root}: PDF/X-4 is identified by pdfxid:GTS_PDFXVersion in the XMP"
         return
     version = _xmp_value(root, PDFX_ID_NS, "GTS_PDFXVersion")
     if version is None:
