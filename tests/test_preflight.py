@@ -9,7 +9,6 @@ poppler (pdfinfo, pdfimages, pdftoppm) as well as pikepdf.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import shutil
 import subprocess
@@ -19,6 +18,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name
+
+from samizdat.fonts import BOOK_FONTS
 from PIL import Image
 
 from conftest import ROOT, book_yaml, run_task
@@ -154,7 +155,7 @@ def _font_resources(embedded: bool, subset: bool):
         name = ("ABCDEF+" if subset else "") + "SourceSansPro-Regular"
         font.BaseFont = Name("/" + name)
         if embedded:
-            data = (importlib.resources.files("font_source_sans_pro") / "files" / "SourceSansPro-Regular.ttf").read_bytes()
+            data = next(face.path for face in BOOK_FONTS if face.path.suffix == ".ttf").read_bytes()  # any TrueType file will do
             font.FontDescriptor = Dictionary(Type=Name.FontDescriptor, FontName=Name("/" + name), Flags=32,
                                              FontFile2=pdf.make_stream(data))
         return {"/Font": Dictionary(F1=font)}

