@@ -33,4 +33,3 @@ def test_random_manuscripts_build_or_fail_clearly_and_every_epub_passes_epubchec
     assert counts["clean"] > CASES // 3, counts
     assert counts["error"] > CASES // 10, counts
     assert sum(1 for result in results if result.epub) == counts["clean"]
-
