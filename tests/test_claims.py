@@ -186,3 +186,11 @@ def test_no_page_ends_on_a_hyphenated_word(built_pdf: Path) -> None:
     for number, page in enumerate(pdftotext(built_pdf, "-layout").split("\f")[:-1], start=1):
         lines = [line.strip() for line in page.splitlines() if re.search(r"[a-z]", line)]
         assert not (lines and re.search(r"\w-$", lines[-1])), f"page {number} ends with {lines[-1]!r}"
+
+
+@pytest.mark.parametrize("options, hint", [(["--variant", "pdf/x-4"], "use invoke pdf --press"),
+                                           (["--press", "--variant", "pdf/a-3b"], "pdf/x-4 (with --press)")])
+def test_a_variant_that_cannot_hold_is_refused_with_what_to_do(tmp_path: Path, options: list[str], hint: str) -> None:
+    result = run_task("pdf", *options, "--dist", str(tmp_path))
+    assert result.returncode == 2 and hint in result.stderr and "Traceback" not in result.stderr
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())

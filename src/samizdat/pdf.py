@@ -350,6 +350,8 @@ class PdfOptions:
         return self.variant or ("pdf/x-4" if self.press else "pdf/ua-1")
 
     def __post_init__(self) -> None:
+        if self.variant == "pdf/x-4" and not self.press:
+            raise ValueError("--variant pdf/x-4 is what --press makes (bleed, crop marks, a CMYK output intent): use invoke pdf --press")
         if self.variant not in (None, *VARIANTS) or (self.press and self.variant not in (None, "pdf/x-4")):
             allowed = "pdf/x-4 (with --press)" if self.press else ", ".join(VARIANTS)
             raise ValueError(f"--variant must be {allowed}, not {self.variant!r}")
