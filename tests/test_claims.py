@@ -194,3 +194,23 @@ def test_a_variant_that_cannot_hold_is_refused_with_what_to_do(tmp_path: Path, o
     result = run_task("pdf", *options, "--dist", str(tmp_path))
     assert result.returncode == 2 and hint in result.stderr and "Traceback" not in result.stderr
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_check_measures_how_sharp_each_raster_image_prints(tmp_path: Path) -> None:
+    """The printed width comes from a layout with the book's stylesheets; pdfimages reads the same ppi in the PDF."""
+    chapter = ("# One\n\n![Low](images/low.png \"A coarse picture.\")\n\n![Mid](images/mid.png \"A middling picture.\")\n\n"
+               "![High](images/high.png \"A sharp picture.\")\n\nText with ![inline](images/mid.png) picture.\n")
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": chapter})
+    (manuscript / "images").mkdir()
+    for name, width in (("low", 300), ("mid", 700), ("high", 1200)):
+        Image.new("RGB", (width, width * 2 // 3), (90, 120, 200)).save(manuscript / "images" / f"{name}.png")
+    with pytest.raises(ManuscriptError) as refused:
+        pipeline.check(manuscript, STYLES)
+    found = {(f.code, f.line): f.message for f in refused.value.findings}
+    assert set(found) == {("I106", 3), ("I105", 5)}, found  # the sharp figure and the inline image (300 ppi) pass
+    ppi = int(re.search(r"(\d+) ppi", found["I105", 5]).group(1))
+    (manuscript / "01.md").write_text(chapter.replace('![Low](images/low.png "A coarse picture.")', ""))
+    pdf = build("pdf", manuscript, tmp_path / "dist")  # a warning does not stop the build
+    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    x_ppi = sorted(int(row.split()[12]) for row in listed.splitlines()[2:])
+    assert abs(x_ppi[0] - ppi) <= 2 and 298 <= x_ppi[1] <= 302  # the middling figure, then the inline copy at 300

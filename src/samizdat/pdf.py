@@ -20,7 +20,7 @@ from markdown_it.utils import OptionsDict
 from .book import Book, Chapter
 from .cover import BLANKS_BEFORE_BACK, back_matter_html, cover_html, imprint_lines
 from .dates import build_time, iso_utc
-from .errors import ManuscriptError
+from .errors import Findings, ManuscriptError
 from .fingerprint import files_digest, folder_digest
 from .output import atomic_output
 from .render import ChapterRenderer
@@ -307,6 +307,19 @@ def hyphenated_page_ends(document) -> list[str]:
     return names
 
 
+def _check_print_resolution(book: Book, styles: Path) -> None:
+    """Raster images too coarse for paper: a warning below 300 ppi, and below 150 ppi the build stops (I105, I106)."""
+    import sys
+
+    from .printsize import check_print_resolution
+
+    findings = Findings(ignored=book.metadata.ignored_rules)
+    check_print_resolution(book, styles, findings)
+    findings.raise_if_errors()
+    for finding in findings.warnings:
+        print(finding, file=sys.stderr)  # Shown even with --quiet, like every warning.
+
+
 class PreflightFailed(Exception):
     """A press PDF was written but fails the preflight: the print shop would refuse it."""
 
@@ -368,6 +381,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     chapter layouts are kept, and only what changed is laid out again.
     """
     options = PdfOptions(press, variant)
+    _check_print_resolution(book, styles)
     with fewer_collections():
         return _render(book, styles, dist, report, state, options)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .book import Book, load_book
-from .errors import ManuscriptError
+from .errors import Findings, ManuscriptError
 from .fingerprint import code_fingerprint, folder_digest
 from .output import atomic_output, check_dist
 from .renderers import REGISTRY, Report, renderer
@@ -54,7 +54,14 @@ def check(manuscript: Path, styles: Path) -> list[str]:
 
     Raises :class:`ManuscriptError` (carrying the errors) when there is any error.
     """
-    return [str(warning) for warning in load_book(manuscript, styles).warnings]
+    from .printsize import check_print_resolution
+
+    book = load_book(manuscript, styles)
+    printing = Findings(ignored=book.metadata.ignored_rules)
+    check_print_resolution(book, styles, printing)
+    printing.items[:0] = book.warnings
+    printing.raise_if_errors()
+    return [str(finding) for finding in printing.items]
 
 
 def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr, warn: Report = to_stderr,

@@ -48,6 +48,8 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("I102", "warning", "an image has no alt text"),
     Rule("I103", "error", "an image cannot be decoded, is not the format its name says, or has more pixels than allowed"),
     Rule("I104", "error", "an SVG image holds what a book may not: scripts, event handlers, outside references, entities, foreignObject"),
+    Rule("I105", "warning", "a raster image prints below 300 pixels to the inch at the size the stylesheets give it"),
+    Rule("I106", "error", "a raster image prints below 150 pixels to the inch at the size the stylesheets give it"),
     Rule("H101", "error", "raw HTML uses an element that is not on the allow-list"),
     Rule("H102", "error", "raw HTML uses an attribute, or an attribute value, that is not on the allow-list"),
     Rule("H103", "error", "raw HTML elements are not closed, or closed out of order"),
