@@ -370,9 +370,10 @@ def test_book_with_a_raster_image(manuscript_copy: Path, tmp_path: Path) -> None
     chapter = manuscript_copy / book_yaml(manuscript_copy)["chapters"][0]
     chapter.write_text(chapter.read_text(encoding="utf-8") + '\n![A test gradient](images/x.png "A raster image.")\n',
                        encoding="utf-8")
-    # invoke pdf --press finishes and preflights by itself: an 85 ppi image fails, with the finding on stderr.
+    # invoke pdf --press refuses an 85 ppi image before it writes anything (I106, measured by the check); the
+    # preflight below finds the same in a press PDF written without that check.
     refused = run_task("pdf", "--press", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / "task"), "--quiet")
-    assert refused.returncode == 1 and "error[P107]" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.returncode == 1 and "error[I106]" in refused.stderr and "85 ppi" in refused.stderr and "Traceback" not in refused.stderr
     press = build_press(manuscript_copy, tmp_path / "dist")
     listed = subprocess.run(["pdfimages", "-list", str(press)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"\bimage\s+240\s+160\s+rgb\b", listed)  # WeasyPrint wrote it in RGB.

@@ -37,10 +37,13 @@ def _placements(book: Book) -> list[tuple[Path, int, str, Token]]:
 
 
 def _html(book: Book, placements: list[tuple[Path, int, str, Token]]) -> str:
+    from .pdf import PdfChapterRenderer
+
+    href = PdfChapterRenderer(book).asset_href
     parts = []
     for index, (_, _, where, image) in enumerate(placements):
         size = "".join(f' {name}="{escape(str(image.attrGet(name)))}"' for name in ("width", "height") if image.attrGet(name))
-        img = f'<img data-i="{index}" src="{escape(str(image.attrGet("src")))}" alt=""{size}>'
+        img = f'<img data-i="{index}" src="{escape(href(str(image.attrGet("src"))))}" alt=""{size}>'
         parts.append(f"<figure>{img}</figure>" if where == "figure" else f"<p>{img}</p>")
     return (f'<!DOCTYPE html><html lang="{escape(book.metadata.language)}"><head><meta charset="utf-8"><title>x</title></head>'
             f'<body><section class="chapter">{"".join(parts)}</section></body></html>')
