@@ -1,12 +1,13 @@
 """The PDF renderer: ``Book`` tokens → HTML for WeasyPrint (``styles/cover.css``, ``styles/print.css``) → PDF.
 
-A build lays the book out as one document; watch mode lays it out chapter by
-chapter and keeps the layouts (see :class:`Typesetter`).
+Every build lays the book out chapter by chapter; watch mode keeps those layouts
+between builds (see :class:`Typesetter`).
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from .book import Book, Chapter
 from .cover import BLANKS_BEFORE_BACK, back_matter_html, cover_html, imprint_lines
 from .dates import build_time, iso_utc
 from .errors import Findings, ManuscriptError
-from .fingerprint import files_digest, folder_digest
+from .fingerprint import folder_digest
 from .output import atomic_output
 from .render import ChapterRenderer
 from .renderers import Report
@@ -43,7 +44,7 @@ class PdfChapterRenderer(ChapterRenderer):
         return f'<span class="footnote" id="{note.id}">{self._note_text(note.tokens, env)}</span>'
 
     def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-        """Every paragraph gets a name (``data-p``), so that layout can turn its hyphenation off (see ``hyphen_free_pages``)."""
+        """Every paragraph gets a name (``data-p``), so that layout can turn its hyphenation off (see ``hyphenated_page_ends``)."""
         number = env["paragraphs"] = env.get("paragraphs", 0) + 1
         tokens[idx].attrSet("data-p", f"{env['chapter'].id}-{number}")
         return self.renderToken(tokens, idx, options, env)
@@ -233,7 +234,7 @@ class Typesetter:
         # A blank first page makes an even-numbered start a left-hand page, as in the whole book.
         blank = '<div class="side-blank" style="break-after: page"></div>' if left_start else ""
         numbering = f"@page :first {{ counter-reset: page {first_page - left_start}; }}\nhtml {{ counter-reset: footnote {first_note - 1}; }}\n"
-        images = files_digest([book.manuscript / name for name in chapter.assets])
+        images = hashlib.sha256(b"".join(asset.content for asset in book.assets if asset.name in chapter.assets)).hexdigest()
         return self._cached(f"chapter-{index}", _document(book, [blank + _chapter(renderer, chapter, book)]), numbering, images)
 
     def write(self, document, target: Path, variant: str) -> None:
@@ -278,43 +279,36 @@ def hyphenated_page_ends(document) -> list[str]:
     """
     from weasyprint.formatting_structure import boxes
 
-    def last_line(box):
+    def last_line(box, paragraph: str | None) -> tuple[object, str | None] | None:
+        """The last line box under ``box`` and the ``data-p`` of the paragraph holding it."""
         if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)):
             return None
+        if box.element is not None and box.element.get("data-p"):
+            paragraph = box.element.get("data-p")
         if isinstance(box, boxes.LineBox):
-            return box
+            return box, paragraph
         for child in reversed(getattr(box, "children", [])):
-            if (found := last_line(child)) is not None:
+            if (found := last_line(child, paragraph)) is not None:
                 return found
         return None
 
-    def parent_paragraph(page, line):
-        def walk(box, ancestors):
-            if box is line:
-                return next((a.element.get("data-p") for a in reversed(ancestors) if a.element is not None and a.element.get("data-p")), None)
-            for child in getattr(box, "children", []):
-                if (found := walk(child, [*ancestors, box])) is not None:
-                    return found
-            return None
-        return walk(page, [])
-
     names = []
     for page in document.pages:
-        line = last_line(page._page_box)
+        line, paragraph = last_line(page._page_box, None) or (None, None)
         texts = [box.text for box in line.descendants() if isinstance(box, boxes.TextBox)] if line else []
-        if texts and texts[-1].rstrip().endswith(("-", "\u2010", "\u00ad")) and (name := parent_paragraph(page._page_box, line)):
-            names.append(name)
+        if paragraph and texts and texts[-1].rstrip().endswith(("-", "\u2010", "\u00ad")):
+            names.append(paragraph)
     return names
 
 
-def _check_print_resolution(book: Book, styles: Path) -> None:
+def _check_print_resolution(book: Book, setter: Typesetter) -> None:
     """Raster images too coarse for paper: a warning below 300 ppi, and below 150 ppi the build stops (I105, I106)."""
     import sys
 
     from .printsize import check_print_resolution
 
     findings = Findings(ignored=book.metadata.ignored_rules)
-    check_print_resolution(book, styles, findings)
+    check_print_resolution(book, setter, findings)
     findings.raise_if_errors()
     for finding in findings.warnings:
         print(finding, file=sys.stderr)  # Shown even with --quiet, like every warning.
@@ -381,7 +375,6 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     chapter layouts are kept, and only what changed is laid out again.
     """
     options = PdfOptions(press, variant)
-    _check_print_resolution(book, styles)
     with fewer_collections():
         return _render(book, styles, dist, report, state, options)
 
@@ -393,6 +386,7 @@ def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, o
     if state.get("typesetter_key") != key:
         state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
     setter = state["typesetter"]
+    _check_print_resolution(book, setter)
     document = setter.layout_by_chapter(book)
     report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
     started = time.perf_counter()

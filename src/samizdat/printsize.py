@@ -10,12 +10,16 @@ book (alone in a figure, or inside a paragraph), and its box is measured. Rules 
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from markdown_it.token import Token
 
 from .book import Book
 from .errors import Findings
+
+if TYPE_CHECKING:
+    from .pdf import Typesetter
 
 CSS_PX_PER_INCH = 96
 WARN_BELOW_PPI = 300
@@ -49,8 +53,11 @@ def _html(book: Book, placements: list[tuple[Path, int, str, Token]]) -> str:
             f'<body><section class="chapter">{"".join(parts)}</section></body></html>')
 
 
-def check_print_resolution(book: Book, styles: Path, findings: Findings) -> None:
-    """Add I105/I106 findings for raster images that would print below 300 (150) pixels to the inch."""
+def check_print_resolution(book: Book, setter: Typesetter | Path, findings: Findings) -> None:
+    """Add I105/I106 findings for raster images that would print below 300 (150) pixels to the inch.
+
+    ``setter`` is the build's typesetter, or the styles folder to set one up from (``invoke check``).
+    """
     placements = _placements(book)
     if not placements:
         return
@@ -58,7 +65,8 @@ def check_print_resolution(book: Book, styles: Path, findings: Findings) -> None
 
     from .pdf import Typesetter
 
-    setter = Typesetter(book, styles)
+    if not isinstance(setter, Typesetter):
+        setter = Typesetter(book, setter)
     setter._serve_images(book)
     document = setter.weasy.render(_html(book, placements), book.manuscript.as_uri() + "/", setter.stylesheets)
     for page in document.pages:
