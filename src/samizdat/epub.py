@@ -22,7 +22,7 @@ from markdown_it.utils import OptionsDict
 from .book import Book, Chapter, Note, Target
 from .cover import cached_cover_png, imprint_lines
 from .dates import build_time
-from .names import slugify
+from .names import file_names
 from .output import atomic_output
 from .render import ChapterRenderer
 from .renderers import Report
@@ -105,13 +105,7 @@ GENERATED_FILES = {"cover", "titlepage", "nav", "toc", "content", "styles", "ima
 def chapter_files(book: Book) -> dict[str, str]:
     """Chapter id → file name: the chapter's own name in plain ASCII (``01-beginnings.xhtml``), or
     ``chapter-N.xhtml`` when that is empty, taken by a generated file (cover, title page, nav) or by another chapter."""
-    files: dict[str, str] = {}
-    for index, chapter in enumerate(book.chapters, start=1):
-        name = slugify(chapter.stem)
-        if not name or name in GENERATED_FILES or f"{name}.xhtml" in files.values() or name.startswith("chapter-"):
-            name = f"chapter-{index}"
-        files[chapter.id] = f"{name}.xhtml"
-    return files
+    return file_names(((chapter.id, chapter.stem) for chapter in book.chapters), ".xhtml", GENERATED_FILES)
 
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*(/[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*)*")

@@ -37,7 +37,7 @@ from .book import Book, Chapter, Note, Target
 from .cover import cover_html, imprint_lines
 from .errors import ManuscriptError
 from .fonts import BOOK_FONTS, MONO, SANS, SERIF, FontFace
-from .metadata import slugify
+from .names import file_names, slugify
 from .output import atomic_output
 from .rawhtml import PHRASING
 from .render import ChapterRenderer
@@ -205,13 +205,7 @@ class WebChapterRenderer(ChapterRenderer):
 def page_files(book: Book) -> dict[str, str]:
     """Chapter id → page: the chapter's file name in plain ASCII (``01-beginnings.html``), or ``chapter-N.html``
     when that is empty, is ``index`` or is taken."""
-    files: dict[str, str] = {}
-    for index, chapter in enumerate(book.chapters, start=1):
-        name = slugify(chapter.stem)
-        if not name or name == "index" or name.startswith("chapter-") or f"{name}.html" in files.values():
-            name = f"chapter-{index}"
-        files[chapter.id] = f"{name}.html"
-    return files
+    return file_names(((chapter.id, chapter.stem) for chapter in book.chapters), ".html", {"index"})
 
 
 def free_id(book: Book, wanted: str) -> str:
