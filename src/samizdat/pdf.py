@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ PRINT_STYLESHEETS = ("cover.css", "print.css")
 PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK colours.
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
+PART_PAGES = 32  # A book longer than this is written in parts, in parallel (see samizdat.parts).
 
 
 class PdfChapterRenderer(ChapterRenderer):
@@ -119,6 +121,16 @@ def _chapter(renderer: PdfChapterRenderer, chapter: Chapter, book: Book) -> str:
     return f'<section class="chapter" role="doc-chapter" aria-labelledby="{chapter.id}">\n{marker}\n{html}</section>'
 
 
+@dataclass(frozen=True)
+class Part:
+    """Laid-out pages of the book: ``order`` is the part's place in the book (0 is the front matter)."""
+
+    order: int
+    document: object  # a WeasyPrint Document
+    first: bool = False  # the first run of chapters
+    last: bool = False  # the last run of chapters
+
+
 class Typesetter:
     """WeasyPrint with the book fonts, the styles folder and the sandbox, set up once.
 
@@ -132,7 +144,7 @@ class Typesetter:
     ``target-counter()`` in the stylesheet works as in a whole layout.
     """
 
-    def __init__(self, book: Book, styles: Path, press: bool = False) -> None:
+    def __init__(self, book: Book, styles: Path, press: bool = False, *, keep_layouts: bool = True, part_pages: int = PART_PAGES) -> None:
         from .weasy import Weasy
 
         extra = ""
@@ -150,6 +162,8 @@ class Typesetter:
         names = PRINT_STYLESHEETS + ((PRESS_STYLESHEET,) if press else ())
         self.stylesheets = [*self.weasy.base, *(self.weasy.stylesheet(name) for name in names)]
         self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
+        self.keep_layouts = keep_layouts  # Watch mode keeps every chapter's layout; a single build lets each go once used.
+        self.part_pages = part_pages
 
     def _render(self, html: str, extra_css: str = ""):
         """Lay out ``html``; where a page ends on a hyphenated line, lay it out again with that paragraph unhyphenated."""
@@ -188,13 +202,19 @@ class Typesetter:
 
     def layout_by_chapter(self, book: Book):
         """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
+        return _joined(list(self.parts(book)))
+
+    def parts(self, book: Book) -> Iterator[Part]:
+        """The book's pages in parts, as soon as each is laid out: runs of chapters of about
+        :attr:`part_pages` pages each, then the front matter (whose contents need every chapter's
+        page number), then the back matter. ``order`` puts them back in book order."""
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
         # Cover and contents with every chapter on page 1, to count their pages (the stubs make every
         # contents link resolve, so WeasyPrint has nothing to complain about).
         placeholders = {chapter.id: 1 for chapter in book.chapters}
         front_pages = len(self._front(book, placeholders, "front").pages) - len(book.chapters)
-        pages, starts, first_note = [], {}, 1
+        pages, starts, first_note, order = [], {}, 1, 1
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
             document = self._chapter_document(renderer, book, index, next_page, first_note)
@@ -203,10 +223,19 @@ class Typesetter:
             pages.extend(chapter_pages)
             next_page += len(chapter_pages)
             first_note += len(chapter.notes)
+            last = index == len(book.chapters) - 1
+            if last or len(pages) >= self.part_pages:
+                yield Part(order, self._stamped(document.copy(pages)), first=order == 1, last=last)
+                pages, order = [], order + 1
+            if not self.keep_layouts:
+                del self.slots[f"chapter-{index}"]  # Memory that does not grow with the book.
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
         front = self._front(book, starts, "contents")
-        return self._stamped(self._with_back_matter(book, front.copy(front.pages[:front_pages] + pages)))
+        yield Part(0, self._stamped(front.copy(front.pages[:front_pages])))
+        back = self._cached("back", _document(book, [back_matter_html(book.metadata, book.locale)]))
+        blanks = -next_page % 4  # next_page - 1 pages so far, and the back cover
+        yield Part(order, self._stamped(back.copy(back.pages[BLANKS_BEFORE_BACK - blanks:])))
 
     def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
@@ -239,13 +268,56 @@ class Typesetter:
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
-            finisher = _right_to_left if self.direction == "rtl" else None
-            if variant == "pdf/ua-1":  # WeasyPrint's tags, corrected: see samizdat.pdfua.
-                from .pdfua import write_pdfua
+            self._write(document, temporary, variant)
 
-                write_pdfua(document, temporary, finisher)
-            else:  # The archive variant keeps the structure tags too (WeasyPrint writes them only when asked).
-                document.write_pdf(temporary, pdf_variant=variant, pdf_identifier=True, finisher=finisher, pdf_tags=variant == "pdf/a-3b")
+    def _write(self, document, path: Path, variant: str) -> None:
+        finisher = _right_to_left if self.direction == "rtl" else None
+        if variant == "pdf/ua-1":  # WeasyPrint's tags, corrected: see samizdat.pdfua.
+            from .pdfua import write_pdfua
+
+            write_pdfua(document, path, finisher)
+        else:  # The archive variant keeps the structure tags too (WeasyPrint writes them only when asked).
+            document.write_pdf(path, pdf_variant=variant, pdf_identifier=True, finisher=finisher, pdf_tags=variant == "pdf/a-3b")
+
+    def write_book(self, book: Book, target: Path, variant: str, workers: int) -> int:
+        """Lay the book out and write it to ``target``; the number of pages.
+
+        A book of one run of chapters is written as one document. A longer one, in the
+        default variant, is written part by part by up to ``workers`` forked processes while
+        layout goes on, then merged (:mod:`samizdat.parts`): the parts do not depend on
+        ``workers``, so neither do the bytes.
+        """
+        parts = self.parts(book)
+        first = next(parts)
+        if first.last or variant != "pdf/ua-1":
+            document = _joined([first, *parts])
+            self.write(document, target, variant)
+            return len(document.pages)
+        import tempfile
+        from itertools import chain
+
+        from .parts import PartWriter, merge
+
+        with tempfile.TemporaryDirectory(prefix="samizdat-parts-") as folder:
+            writer = PartWriter(Path(folder), lambda document, path: self._write(document, path, variant), workers)
+            pages = 0
+            try:
+                for part in chain([first], parts):
+                    first = None  # Each part's pages are let go once handed to its writer.
+                    writer.submit(part.order, part.document)
+                    pages += len(part.document.pages)
+                files = writer.finish()
+            finally:
+                writer.stop()
+            with atomic_output(target) as temporary:
+                merge(files, temporary)
+        return pages
+
+
+def _joined(parts: list[Part]):
+    """One document of the parts' pages, in book order (the front part's metadata)."""
+    parts = sorted(parts, key=lambda part: part.order)
+    return Typesetter._stamped(parts[0].document.copy([page for part in parts for page in part.document.pages]))
 
 
 def _right_to_left(document, pdf) -> None:
@@ -344,7 +416,7 @@ def _check_pdfua(target: Path) -> str:
     findings = check(target)
     for finding in findings:
         print(finding, file=sys.stderr)
-    return f", PDF/UA check {'clean' if not findings else f'{len(findings)} findings'}"
+    return f"PDF/UA check {'clean' if not findings else f'{len(findings)} findings'}"
 
 
 @dataclass(frozen=True)
@@ -368,7 +440,8 @@ class PdfOptions:
         return f"{slug}{suffix}.pdf"
 
 
-def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *, press: bool = False, variant: str | None = None) -> list[Path]:
+def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *, press: bool = False, variant: str | None = None,
+           workers: int | None = None) -> list[Path]:
     """Lay out the book and write it atomically, reporting each stage.
 
     ``state`` is kept between builds by watch mode: there the typesetter and its
@@ -376,23 +449,24 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict, *,
     """
     options = PdfOptions(press, variant)
     with fewer_collections():
-        return _render(book, styles, dist, report, state, options)
+        return _render(book, styles, dist, report, state, options, workers or len(os.sched_getaffinity(0)))
 
 
-def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, options: PdfOptions) -> list[Path]:
+def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, options: PdfOptions, workers: int) -> list[Path]:
     target = dist / options.file_name(book.metadata.slug)
     started = time.perf_counter()
     key = (book.metadata.page_size, options.press, folder_digest(styles))
     if state.get("typesetter_key") != key:
         state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
     setter = state["typesetter"]
+    setter.keep_layouts = state.get("watching", False)
     _check_print_resolution(book, setter)
-    document = setter.layout_by_chapter(book)
-    report(f"layout  {len(document.pages)} pages  [{time.perf_counter() - started:.2f}s]")
+    pages = setter.write_book(book, target, options.pdf_variant, workers)
+    report(f"typeset {pages} pages, {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
     started = time.perf_counter()
-    setter.write(document, target, options.pdf_variant)
     checked = _check_pdfua(target) if options.pdf_variant == "pdf/ua-1" else ""
-    report(f"write   {options.pdf_variant}{checked}  [{time.perf_counter() - started:.2f}s]")
+    if checked:
+        report(f"check   {checked}  [{time.perf_counter() - started:.2f}s]")
     if options.press:
         _finish_press(target, styles / PRESS_PROFILE, report)
     return [target]

@@ -167,7 +167,7 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
     """
     from watchfiles import watch as watch_files
 
-    states: dict[str, dict] = {name: {} for name in formats}  # What each renderer keeps between rebuilds.
+    states: dict[str, dict] = {name: {"watching": True} for name in formats}  # What each renderer keeps between rebuilds.
 
     def rebuild() -> None:
         clock = Stopwatch()

@@ -1,0 +1,242 @@
+"""A long PDF written in parts, by forked processes, while the book is still being laid out; then merged.
+
+Layout is sequential (a chapter's first page number depends on every chapter before it), but
+drawing and writing a laid-out part does not depend on the rest of the book. So, as soon as
+a run of chapters is laid out, a child process forked from the typesetter (with the laid-out
+pages in its copy-on-write memory) writes them as a tagged PDF of their own, and the parent
+goes on with the next chapters and forgets the pages it handed over: layout and writing run
+on different cores, and no process holds more than a few parts' pages.
+
+:func:`merge` joins the parts with pikepdf into the document a single write would make:
+pages, the structure tree (one ``Document`` element, with the parent tree renumbered),
+named destinations, links between parts, the outline, and the front part's metadata.
+Each part embeds its own subsets of the fonts. A link to an anchor in another part is
+written by its part as a URI in :data:`DEST_SCHEME` and becomes a named destination here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, OutlineItem, Pdf, String
+
+DEST_SCHEME = "samizdat-dest:"  # A link to an anchor in another part; never left in a merged PDF.
+
+
+def retarget_links(pages: list) -> None:
+    """Links from these pages to anchors not on them become :data:`DEST_SCHEME` URIs, for :func:`merge` to resolve."""
+    anchors = {name for page in pages for name in page.anchors}
+    for page in pages:
+        page.links = [
+            ("external", DEST_SCHEME + target, rectangle, box) if kind == "internal" and target not in anchors else (kind, target, rectangle, box)
+            for kind, target, rectangle, box in page.links
+        ]
+
+
+@dataclass
+class PartWriter:
+    """Writes parts in forked children, at most ``workers`` at a time; :meth:`finish` returns the files in book order."""
+
+    folder: Path
+    write: Callable[[object, Path], None]  # (laid-out document, path): runs in the child
+    workers: int
+    running: dict[int, int] = field(default_factory=dict)  # pid → part number
+    files: dict[int, Path] = field(default_factory=dict)  # part number (book order) → file
+
+    def submit(self, order: int, document) -> None:
+        """Start writing ``document`` as the part at position ``order``; wait first if every worker is busy."""
+        while len(self.running) >= self.workers:
+            self._reap()
+        path = self.folder / f"part-{order:04d}.pdf"
+        self.files[order] = path
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover  (the child: its coverage is not collected)
+            self._child(document, path)
+        self.running[pid] = order
+
+    def _child(self, document, path: Path) -> None:
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            messages = _collect_weasyprint_warnings()
+            retarget_links(document.pages)
+            self.write(document, path)
+            path.with_suffix(".log").write_text("\n".join(messages), encoding="utf-8")
+            status = 0
+        except BaseException as error:  # Reported by the parent, which raises it again.
+            try:
+                payload = pickle.dumps(error)
+            except Exception:
+                payload = pickle.dumps(RuntimeError("".join(traceback.format_exception(error)).strip()))
+            path.with_suffix(".error").write_bytes(payload)
+        finally:
+            os._exit(status)
+
+    def _reap(self) -> None:
+        pid, status = os.wait()
+        order = self.running.pop(pid, None)
+        if order is None:
+            return
+        path = self.files[order]
+        if status != 0:
+            self.stop()
+            error = path.with_suffix(".error")
+            if error.exists():
+                raise pickle.loads(error.read_bytes())
+            raise RuntimeError(f"the process writing part {order} of the PDF stopped (status {status})")
+        for message in filter(None, path.with_suffix(".log").read_text(encoding="utf-8").split("\n")):
+            logging.getLogger("weasyprint").warning("%s", message)  # Seen by samizdat.typesetlog in this process.
+
+    def finish(self) -> list[Path]:
+        while self.running:
+            self._reap()
+        return [self.files[order] for order in sorted(self.files)]
+
+    def stop(self) -> None:
+        """Stop every child still writing (on an error or an interrupt)."""
+        for pid in list(self.running):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            except ProcessLookupError:
+                pass
+        self.running.clear()
+
+
+def _collect_weasyprint_warnings() -> list[str]:
+    """In a child, WeasyPrint's warnings are written to a file for the parent's log, one line each."""
+    messages: list[str] = []
+
+    class Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(" ".join(record.getMessage().split()))
+
+    logging.getLogger("weasyprint").addHandler(Collector(logging.WARNING))
+    return messages
+
+
+# --- merging ------------------------------------------------------------------------------------------
+
+
+def merge(parts: list[Path], target: Path) -> None:
+    """Join tagged PDF parts (in book order) into ``target``; the first part's catalog and metadata are the book's."""
+    out = Pdf.new()
+    sources = [Pdf.open(part) for part in parts]
+    try:
+        first = sources[0]
+        offsets = []
+        with warnings.catch_warnings():  # It says named destinations are not copied: _merge_destinations does that.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            for source in sources:
+                offsets.append(len(out.pages))
+                out.pages.extend(source.pages)
+        _merge_structure(out, sources, offsets)
+        _merge_destinations(out, sources)
+        _merge_outline(out, sources)
+        _resolve_links(out)
+        for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
+            if key in first.Root:
+                out.Root[key] = _copy(out, first, first.Root[key])
+        out.trailer.Info = _copy(out, first, first.trailer.Info)
+        out.save(target, deterministic_id=True, fix_metadata_version=False, min_version=first.pdf_version,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _copy(out: Pdf, source: Pdf, value):
+    """``value`` from ``source``, direct or not."""
+    if isinstance(value, (Dictionary, Array, pikepdf.Stream)):
+        return out.copy_foreign(value if value.is_indirect else source.make_indirect(value))
+    return value
+
+
+def _kids(element) -> list:
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, Array) else [kids]
+
+
+def _merge_structure(out: Pdf, sources: list[Pdf], offsets: list[int]) -> None:
+    """One ``Document`` element holding every part's elements; parent-tree keys shifted part by part."""
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
+    parent_tree = NumberTree.new(out)
+    next_key = 0
+    for source, offset in zip(sources, offsets):
+        root = source.Root.StructTreeRoot
+        for top in _kids(root):
+            for kid in _kids(top):
+                if isinstance(kid, Dictionary) and "/P" in kid:
+                    del kid["/P"]  # Else copying it would copy the part's whole tree through its parent.
+                    copied = _copy(out, source, kid)
+                    copied.P = document
+                    document.K.append(copied)
+        keys = dict(NumberTree(root.ParentTree).items())
+        for key, value in keys.items():
+            parent_tree[int(key) + next_key] = _copy(out, source, value)
+        for page in out.pages[offset:offset + len(source.pages)]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + next_key
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = int(annotation.StructParent) + next_key
+        next_key += max((int(key) for key in keys), default=-1) + 1
+    root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document]), ParentTree=parent_tree.obj, ParentTreeNextKey=next_key))
+    document.P = root
+    out.Root.StructTreeRoot = root
+
+
+def _merge_destinations(out: Pdf, sources: list[Pdf]) -> None:
+    """Every part's named destinations (one per HTML id), the first of a name winning as in WeasyPrint."""
+    destinations = NameTree.new(out)
+    for source in sources:
+        names = source.Root.get("/Names")
+        if names is None or "/Dests" not in names:
+            continue
+        for name, destination in NameTree(names.Dests).items():
+            if name not in destinations:
+                destinations[name] = _copy(out, source, destination)
+    out.Root.Names = Dictionary(Dests=destinations.obj)
+
+
+def _merge_outline(out: Pdf, sources: list[Pdf]) -> None:
+    """The parts' bookmarks in order; each part begins with a chapter, so their top levels follow one another."""
+    with out.open_outline() as outline:
+        for source in sources:
+            with source.open_outline() as part:
+                outline.root.extend(_copy_item(out, source, item) for item in part.root)
+
+
+def _copy_item(out: Pdf, source: Pdf, item: OutlineItem) -> OutlineItem:
+    copied = OutlineItem(item.title, _copy(out, source, item.destination))
+    copied.is_closed = item.is_closed
+    copied.children.extend(_copy_item(out, source, child) for child in item.children)
+    return copied
+
+
+def _resolve_links(out: Pdf) -> None:
+    """A link a part wrote to another part's anchor (:data:`DEST_SCHEME`) becomes a link to that named destination."""
+    for page in out.pages:
+        for annotation in page.obj.get("/Annots", []):
+            action = annotation.get("/A")
+            if action is None or action.get("/S") != Name.URI or not str(action.URI).startswith(DEST_SCHEME):
+                continue
+            name = str(action.URI)[len(DEST_SCHEME):]
+            del annotation["/A"]
+            annotation.Dest = String(name)
+            if "/Contents" in annotation:
+                annotation.Contents = String(name)

@@ -1,0 +1,105 @@
+"""A book written in parts by several processes, then merged, is the document a single write makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from conftest import MANUSCRIPT, ROOT
+from test_build import pdf_facts
+
+STYLES = ROOT / "styles"
+
+
+def structure(path: Path) -> list[tuple]:
+    """The structure tree in reading order: depth, type, page, id, language, alt text and marked-content ids of each element."""
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: number for number, page in enumerate(pdf.pages)}
+        rows: list[tuple] = []
+
+        def walk(element, depth: int) -> None:
+            kids = element.get("/K")
+            kids = list(kids) if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
+            marked = [int(kid) for kid in kids if isinstance(kid, int)]
+            page = pages.get(element.Pg.objgen) if "/Pg" in element else None
+            rows.append((depth, str(element.get("/S")), page, str(element.get("/ID", "")), str(element.get("/Lang", "")), str(element.get("/Alt", "")), marked))
+            for kid in kids:
+                if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+                    rows.append((depth + 1, "OBJR", pages.get(kid.Pg.objgen) if "/Pg" in kid else None, str(kid.Obj.get("/Subtype"))))
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") != "/MCR":
+                    walk(kid, depth + 1)
+
+        top = pdf.Root.StructTreeRoot.K
+        for element in top if isinstance(top, pikepdf.Array) else [top]:
+            walk(element, 0)
+        return rows
+
+
+def parent_tree_resolves(path: Path) -> bool:
+    """Every page's marked content finds structure elements on that page through the parent tree, and every
+    annotation the element that holds it."""
+    with pikepdf.open(path) as pdf:
+        tree = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        for page in pdf.pages:
+            if "/StructParents" in page.obj:
+                elements = [element for element in tree[int(page.obj.StructParents)] if isinstance(element, pikepdf.Dictionary)]
+                if not elements or any(element.Pg.objgen != page.objgen for element in elements if "/Pg" in element):
+                    return False
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    holder = tree[int(annotation.StructParent)]
+                    kids = holder.K if isinstance(holder.K, pikepdf.Array) else [holder.K]
+                    if not any(isinstance(kid, pikepdf.Dictionary) and kid.get("/Obj") is not None and kid.Obj.objgen == annotation.objgen for kid in kids):
+                        return False
+        return True
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, Path]:
+    """The sample book written whole, and in parts (about two pages each) by one process and by three."""
+    import os
+
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    os.environ["SOURCE_DATE_EPOCH"] = "1764000000"
+    folder = tmp_path_factory.mktemp("parts")
+    book = load_book(MANUSCRIPT)
+    whole = Typesetter(book, STYLES)
+    whole.write(whole.layout(book), folder / "whole.pdf", "pdf/ua-1")
+    paths = {"whole": folder / "whole.pdf"}
+    for workers in (1, 3):
+        setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
+        setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)
+        paths[f"parts-{workers}"] = folder / f"parts-{workers}.pdf"
+    return paths
+
+
+def test_a_book_written_in_parts_reads_as_the_whole_document(written: dict[str, Path]) -> None:
+    parts, whole = pdf_facts(written["parts-3"]), pdf_facts(written["whole"])
+    assert parts == whole  # page texts with heads, folios and notes; bookmarks and their pages; every link's target page
+    assert any(isinstance(target, str) and target.isdigit() for _, target in whole["links"])
+    with pikepdf.open(written["parts-3"]) as pdf:  # more than one part was merged: each brings its own font subsets
+        assert len({str(font.BaseFont) for page in pdf.pages for font in page.Resources.get("/Font", {}).values()}) > 6
+
+
+def test_a_book_written_in_parts_has_the_whole_documents_structure_tree(written: dict[str, Path]) -> None:
+    assert structure(written["parts-3"]) == structure(written["whole"])
+    assert parent_tree_resolves(written["parts-3"])
+    with pikepdf.open(written["parts-3"]) as merged, pikepdf.open(written["whole"]) as whole:
+        for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
+            assert merged.Root[key] == whole.Root[key]
+        assert str(merged.docinfo["/Title"]) == str(whole.docinfo["/Title"])
+        assert not any("samizdat-dest:" in str(annotation.get("/A", {}).get("/URI", "")) for page in merged.pages for annotation in page.obj.get("/Annots", []))
+
+
+def test_the_bytes_do_not_depend_on_the_number_of_processes(written: dict[str, Path]) -> None:
+    assert written["parts-1"].read_bytes() == written["parts-3"].read_bytes()
+
+
+def test_our_pdfua_check_finds_nothing_in_a_merged_book(written: dict[str, Path]) -> None:
+    from samizdat.pdfua import check
+
+    assert check(written["parts-3"]) == []
