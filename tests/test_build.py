@@ -152,7 +152,7 @@ def test_an_edited_image_is_laid_out_again_and_the_cache_keeps_one_layout_per_sl
     _edit(manuscript_copy / "images" / "timeline.svg", "Brussels", "Bruxelles")
     setter.layout_by_chapter(load_book(manuscript_copy))
     assert len(renders) == 1 and "timeline.svg" in renders[0]
-    slots = len(book.chapters) + 3  # front matter, contents with stubs, back matter, one per chapter
+    slots = len(book.chapters) + 3  # front matter, contents, back matter, one per chapter
     for number in range(20):
         _edit(manuscript_copy / "03-terror-and-degeneration.md", "peasants", f"peasants{number}")
         setter.layout_by_chapter(load_book(manuscript_copy))

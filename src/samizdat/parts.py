@@ -46,17 +46,15 @@ def retarget_links(pages: list) -> None:
 class PartWriter:
     """Writes parts in forked children, at most ``workers`` at a time; :meth:`finish` returns the files in book order."""
 
-    folder: Path
     write: Callable[[object, Path], None]  # (laid-out document, path): runs in the child
     workers: int
     running: dict[int, int] = field(default_factory=dict)  # pid → part number
     files: dict[int, Path] = field(default_factory=dict)  # part number (book order) → file
 
-    def submit(self, order: int, document) -> None:
-        """Start writing ``document`` as the part at position ``order``; wait first if every worker is busy."""
+    def submit(self, path: Path, order: int, document) -> None:
+        """Start writing ``document`` to ``path``, the part at position ``order``; wait first if every worker is busy."""
         while len(self.running) >= self.workers:
             self._reap()
-        path = self.folder / f"part-{order:04d}.pdf"
         self.files[order] = path
         pid = os.fork()
         if pid == 0:  # pragma: no cover  (the child: its coverage is not collected)
@@ -70,8 +68,10 @@ class PartWriter:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             messages = _collect_weasyprint_warnings()
             retarget_links(document.pages)
-            self.write(document, path)
+            partial = path.with_suffix(".part")
+            self.write(document, partial)
             path.with_suffix(".log").write_text("\n".join(messages), encoding="utf-8")
+            partial.rename(path)
             status = 0
         except BaseException as error:  # Reported by the parent, which raises it again.
             try:
@@ -94,8 +94,10 @@ class PartWriter:
             if error.exists():
                 raise pickle.loads(error.read_bytes())
             raise RuntimeError(f"the process writing part {order} of the PDF stopped (status {status})")
-        for message in filter(None, path.with_suffix(".log").read_text(encoding="utf-8").split("\n")):
+        log = path.with_suffix(".log")
+        for message in filter(None, log.read_text(encoding="utf-8").split("\n")):
             logging.getLogger("weasyprint").warning("%s", message)  # Seen by samizdat.typesetlog in this process.
+        log.unlink()
 
     def finish(self) -> list[Path]:
         while self.running:

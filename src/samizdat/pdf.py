@@ -9,7 +9,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import shutil
+import tempfile
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,8 +104,11 @@ def book_html(book: Book) -> str:
     return _document(book, [cover_html(book.metadata, book.locale), _contents(book), *(_chapter(renderer, chapter, book) for chapter in book.chapters)])
 
 
-def _contents(book: Book) -> str:
-    items = "\n".join(f'<li><a href="#{chapter.id}">{escape(chapter.title)}</a></li>' for chapter in book.chapters)
+def _contents(book: Book, starts: dict[str, int] | None = None) -> str:
+    """The contents page; with ``starts``, each chapter's page number is written in (``data-page``), else
+    the stylesheet's ``target-counter()`` finds it in the laid-out book."""
+    pages = {chapter.id: f' data-page="{starts[chapter.id]}"' if starts else "" for chapter in book.chapters}
+    items = "\n".join(f'<li><a href="#{chapter.id}"{pages[chapter.id]}>{escape(chapter.title)}</a></li>' for chapter in book.chapters)
     imprint = "".join(f"<p>{escape(line)}</p>" for line in imprint_lines(book.metadata, book.locale, "print"))
     label = book.locale.label
     return (
@@ -127,21 +133,22 @@ class Part:
 
     order: int
     document: object  # a WeasyPrint Document
-    first: bool = False  # the first run of chapters
+    key: str  # what its pages were laid out from: the same key, the same pages
     last: bool = False  # the last run of chapters
 
 
 class Typesetter:
     """WeasyPrint with the book fonts, the styles folder and the sandbox, set up once.
 
-    ``layout`` sets the book as one document. ``layout_by_chapter`` sets each chapter
-    as a document of its own, starting at the right page number, side and footnote
-    number, and keeps those layouts: laying the book out again after an edit redoes
-    only the chapters whose text, images, first page or first note number changed. It
-    keeps one layout per slot (front matter, contents stubs, each chapter position),
-    so memory does not grow with the number of edits. The contents page is then set
-    with hidden stub pages that carry each chapter's page number, so
-    ``target-counter()`` in the stylesheet works as in a whole layout.
+    ``layout`` sets the book as one document (the reference the tests compare with).
+    :meth:`parts` sets each chapter as a document of its own, starting at the right page
+    number, side and footnote number, and hands the pages over in parts as they are done;
+    the contents page, set last, has each chapter's page number written in. In watch mode
+    (``keep_layouts``) the layouts are kept: laying the book out again after an edit redoes
+    only the chapters whose text, images, first page or first note number changed, with
+    one layout per slot (front matter, contents, each chapter position), so memory does
+    not grow with the number of edits. A single build lets each chapter's layout go once
+    its part is handed over, so memory does not grow with the book.
     """
 
     def __init__(self, book: Book, styles: Path, press: bool = False, *, keep_layouts: bool = True, part_pages: int = PART_PAGES) -> None:
@@ -164,6 +171,7 @@ class Typesetter:
         self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
         self.keep_layouts = keep_layouts  # Watch mode keeps every chapter's layout; a single build lets each go once used.
         self.part_pages = part_pages
+        self.part_folder: Path | None = None  # The parts last written (kept in watch mode: unchanged ones are not written again).
 
     def _render(self, html: str, extra_css: str = ""):
         """Lay out ``html``; where a page ends on a hyphenated line, lay it out again with that paragraph unhyphenated."""
@@ -210,14 +218,14 @@ class Typesetter:
         page number), then the back matter. ``order`` puts them back in book order."""
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
-        # Cover and contents with every chapter on page 1, to count their pages (the stubs make every
-        # contents link resolve, so WeasyPrint has nothing to complain about).
-        placeholders = {chapter.id: 1 for chapter in book.chapters}
-        front_pages = len(self._front(book, placeholders, "front").pages) - len(book.chapters)
-        pages, starts, first_note, order = [], {}, 1, 1
+        # Cover and contents with a page number wider than any real one, to count their pages.
+        placeholders = {chapter.id: 8888 for chapter in book.chapters}
+        front_pages = len(self._front(book, placeholders, "front").pages)
+        pages, starts, first_note, order, key = [], {}, 1, 1, hashlib.sha256()
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
             document = self._chapter_document(renderer, book, index, next_page, first_note)
+            key.update(repr(self.slots[f"chapter-{index}"][0]).encode())
             chapter_pages = document.pages[1:] if next_page % 2 == 0 else document.pages  # Drop the side blank.
             starts[chapter.id] = next_page
             pages.extend(chapter_pages)
@@ -225,17 +233,19 @@ class Typesetter:
             first_note += len(chapter.notes)
             last = index == len(book.chapters) - 1
             if last or len(pages) >= self.part_pages:
-                yield Part(order, self._stamped(document.copy(pages)), first=order == 1, last=last)
-                pages, order = [], order + 1
+                yield Part(order, self._stamped(document.copy(pages)), key.hexdigest(), last=last)
+                pages, order, key = [], order + 1, hashlib.sha256()
             if not self.keep_layouts:
                 del self.slots[f"chapter-{index}"]  # Memory that does not grow with the book.
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
         front = self._front(book, starts, "contents")
-        yield Part(0, self._stamped(front.copy(front.pages[:front_pages])))
         back = self._cached("back", _document(book, [back_matter_html(book.metadata, book.locale)]))
+        # Shorter numbers than the placeholders' can save a line, and a page: a blank keeps the numbering.
+        padding = front_pages - len(front.pages)
+        yield Part(0, self._stamped(front.copy(front.pages + back.pages[:padding])), _key(self.slots["contents"][0], self.slots["back"][0], padding, iso_utc(build_time())))
         blanks = -next_page % 4  # next_page - 1 pages so far, and the back cover
-        yield Part(order, self._stamped(back.copy(back.pages[BLANKS_BEFORE_BACK - blanks:])))
+        yield Part(order, self._stamped(back.copy(back.pages[BLANKS_BEFORE_BACK - blanks:])), _key(self.slots["back"][0], blanks))
 
     def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
@@ -245,17 +255,8 @@ class Typesetter:
         return self.slots[slot][1]
 
     def _front(self, book: Book, starts: dict[str, int], slot: str):
-        """Cover and contents, then one small, empty stub page per chapter, numbered as that chapter's first page."""
-        stubs = "".join(
-            f'<section class="chapter-stub" style="page: stub-{index}"><span id="{chapter.id}"></span></section>'
-            for index, chapter in enumerate(book.chapters)
-        )
-        blank_margins = " ".join(f"@{box} {{ content: none; }}" for box in ("top-left", "top-right", "bottom-left", "bottom-right"))
-        numbering = "".join(
-            f"@page stub-{index} {{ size: 20mm; margin: 0; counter-reset: page {starts[chapter.id]}; {blank_margins} }}\n"
-            for index, chapter in enumerate(book.chapters)
-        )
-        return self._cached(slot, _document(book, [cover_html(book.metadata, book.locale), _contents(book), stubs]), numbering)
+        """Cover and contents, with each chapter's first page number written in."""
+        return self._cached(slot, _document(book, [cover_html(book.metadata, book.locale), _contents(book, starts)]))
 
     def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_page: int, first_note: int):
         chapter = book.chapters[index]
@@ -293,25 +294,39 @@ class Typesetter:
             document = _joined([first, *parts])
             self.write(document, target, variant)
             return len(document.pages)
-        import tempfile
         from itertools import chain
 
         from .parts import PartWriter, merge
 
-        with tempfile.TemporaryDirectory(prefix="samizdat-parts-") as folder:
-            writer = PartWriter(Path(folder), lambda document, path: self._write(document, path, variant), workers)
-            pages = 0
-            try:
-                for part in chain([first], parts):
-                    first = None  # Each part's pages are let go once handed to its writer.
-                    writer.submit(part.order, part.document)
-                    pages += len(part.document.pages)
-                files = writer.finish()
-            finally:
-                writer.stop()
+        if self.part_folder is None or not self.part_folder.is_dir():
+            self.part_folder = Path(tempfile.mkdtemp(prefix="samizdat-parts-"))
+            weakref.finalize(self, shutil.rmtree, self.part_folder, True)
+        writer = PartWriter(lambda document, path: self._write(document, path, variant), workers)
+        pages = 0
+        try:
+            for part in chain([first], parts):
+                first = None  # Each part's pages are let go once handed to its writer.
+                pages += len(part.document.pages)
+                written = self.part_folder / f"part-{part.order:04d}-{part.key[:16]}.pdf"
+                if written.is_file():  # Watch mode: this part is as it was written last time.
+                    writer.files[part.order] = written
+                else:
+                    writer.submit(written, part.order, part.document)
+            files = writer.finish()
             with atomic_output(target) as temporary:
                 merge(files, temporary)
+        finally:
+            writer.stop()
+            if not self.keep_layouts:
+                shutil.rmtree(self.part_folder, ignore_errors=True)
+            else:
+                for stale in set(self.part_folder.iterdir()) - set(writer.files.values()):
+                    stale.unlink()
         return pages
+
+
+def _key(*values: object) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
 def _joined(parts: list[Part]):
@@ -459,7 +474,10 @@ def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, o
     if state.get("typesetter_key") != key:
         state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
     setter = state["typesetter"]
+    # Watch mode keeps the layouts and writes each chapter as a part of its own, so that after an
+    # edit only the changed chapters' parts (and the front matter) are written again.
     setter.keep_layouts = state.get("watching", False)
+    setter.part_pages = 1 if setter.keep_layouts else PART_PAGES
     _check_print_resolution(book, setter)
     pages = setter.write_book(book, target, options.pdf_variant, workers)
     report(f"typeset {pages} pages, {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
