@@ -125,3 +125,26 @@ def test_watch_writes_again_only_the_parts_an_edit_changed(manuscript_copy: Path
     [fresh] = pipeline.build("pdf", manuscript_copy, tmp_path / "fresh", STYLES, report=pipeline.quiet, warn=pipeline.quiet)
     assert pdf_facts(watched) == pdf_facts(fresh)
     assert "Peasants" in pdf_facts(watched)["texts"][4]
+
+
+def test_a_part_that_fails_stops_the_build_with_its_error_and_keeps_the_previous_pdf(tmp_path: Path, monkeypatch) -> None:
+    from samizdat.book import load_book
+    from samizdat.errors import ManuscriptError
+    from samizdat.pdf import Typesetter
+
+    book = load_book(MANUSCRIPT)
+    target = tmp_path / "book.pdf"
+    target.write_bytes(b"the previous good PDF")
+    setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
+    original = Typesetter._write
+
+    def failing(self, document, path, variant):
+        if any(page.anchors.get("mexico-city") for page in document.pages):  # the part with chapter 4's section
+            raise ManuscriptError("I103", MANUSCRIPT / "04-opposition-and-exile.md", "cannot be written")
+        original(self, document, path, variant)
+
+    monkeypatch.setattr(Typesetter, "_write", failing)
+    with pytest.raises(ManuscriptError, match=r"04-opposition-and-exile\.md: error\[I103\]: cannot be written"):
+        setter.write_book(book, target, "pdf/ua-1", 2)
+    assert target.read_bytes() == b"the previous good PDF"
+    assert not list(tmp_path.glob("*.part")) and not setter.part_folder.exists()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import select
 import signal
 import traceback
 import warnings
@@ -48,7 +49,7 @@ class PartWriter:
 
     write: Callable[[object, Path], None]  # (laid-out document, path): runs in the child
     workers: int
-    running: dict[int, int] = field(default_factory=dict)  # pid → part number
+    running: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid → (part number, pidfd)
     files: dict[int, Path] = field(default_factory=dict)  # part number (book order) → file
 
     def submit(self, path: Path, order: int, document) -> None:
@@ -59,7 +60,7 @@ class PartWriter:
         pid = os.fork()
         if pid == 0:  # pragma: no cover  (the child: its coverage is not collected)
             self._child(document, path)
-        self.running[pid] = order
+        self.running[pid] = (order, os.pidfd_open(pid))
 
     def _child(self, document, path: Path) -> None:
         status = 1
@@ -83,10 +84,12 @@ class PartWriter:
             os._exit(status)
 
     def _reap(self) -> None:
-        pid, status = os.wait()
-        order = self.running.pop(pid, None)
-        if order is None:
-            return
+        """Wait for one of this writer's children to end (never for another child of the process)."""
+        ready, _, _ = select.select([fd for _, fd in self.running.values()], [], [])
+        pid = next(pid for pid, (_, fd) in self.running.items() if fd == ready[0])
+        order, fd = self.running.pop(pid)
+        os.close(fd)
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         path = self.files[order]
         if status != 0:
             self.stop()
@@ -106,14 +109,10 @@ class PartWriter:
 
     def stop(self) -> None:
         """Stop every child still writing (on an error or an interrupt)."""
-        for pid in list(self.running):
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-            except ProcessLookupError:
-                pass
+        for pid, (_, fd) in self.running.items():
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(fd)
         self.running.clear()
 
 
