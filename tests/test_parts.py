@@ -73,6 +73,7 @@ def written(tmp_path_factory) -> dict[str, Path]:
     for workers in (1, 3):
         setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
         setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)
+        assert not [slot for slot in setter.slots if slot.startswith("chapter-")]  # each chapter's layout let go once written
         paths[f"parts-{workers}"] = folder / f"parts-{workers}.pdf"
     return paths
 

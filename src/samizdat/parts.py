@@ -16,6 +16,7 @@ written by its part as a URI in :data:`DEST_SCHEME` and becomes a named destinat
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -67,6 +68,7 @@ class PartWriter:
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            gc.freeze()  # The collector never walks what was inherited, so those pages stay shared with the parent.
             messages = _collect_weasyprint_warnings()
             retarget_links(document.pages)
             partial = path.with_suffix(".part")

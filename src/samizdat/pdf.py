@@ -221,6 +221,8 @@ class Typesetter:
         # Cover and contents with a page number wider than any real one, to count their pages.
         placeholders = {chapter.id: 8888 for chapter in book.chapters}
         front_pages = len(self._front(book, placeholders, "front").pages)
+        if not self.keep_layouts:
+            del self.slots["front"]  # A long contents is large: 40 MB for 400 chapters.
         pages, starts, first_note, order, key = [], {}, 1, 1, hashlib.sha256()
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
