@@ -20,6 +20,7 @@ from samizdat.errors import ManuscriptError
 from samizdat.pdf import PdfOptions, PreflightFailed
 from samizdat.renderers import REGISTRY
 from samizdat.rules import catalogue_text
+from samizdat.watchdog import BadSetting
 
 T = TypeVar("T")
 
@@ -44,11 +45,13 @@ def _run(build: Callable[[], T]) -> T:
         return build()
     except (ManuscriptError, PreflightFailed) as error:
         raise Exit(f"{error}", code=1) from None
-    except KeyboardInterrupt:
-        raise Exit("interrupted: the previous outputs in dist/ are untouched", code=130) from None
+    except BadSetting as error:
+        raise Exit(f"{error}", code=2) from None
+    except KeyboardInterrupt as error:
+        raise Exit(f"interrupted: {_outputs_left(error)}", code=130) from None
     except OSError as error:
         where = error.filename or "?"
-        raise Exit(f"{where}: error: {error.strerror or error}; the previous outputs in dist/ are untouched", code=1) from None
+        raise Exit(f"{where}: error: {error.strerror or error}; {_outputs_left(error)}", code=1) from None
     except Exception as error:  # noqa: BLE001 - the task boundary: one line, never a traceback
         if os.environ.get("SAMIZDAT_DEBUG"):
             traceback.print_exc()
@@ -58,6 +61,12 @@ def _run(build: Callable[[], T]) -> T:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _outputs_left(error: BaseException) -> str:
+    """What a stopped build left in dist/: a build of every output notes which outputs it had already replaced
+    (see ``pipeline.build_all``); any other build writes one output, atomically."""
+    return "; ".join(getattr(error, "__notes__", ())) or "the previous outputs in dist/ are untouched"
 
 
 def _reporter(quiet: bool) -> pipeline.Report:

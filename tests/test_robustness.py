@@ -1,4 +1,5 @@
-"""Regression tests for what the fuzz suite (tests/fuzz/) and issue 15 found: one small manuscript each, in-process.
+"""Regression tests for what the fuzz suite (tests/fuzz/) and issue 15 found: one small manuscript each, in-process
+but for what needs a real process (the task boundary, signals, a killed build).
 
 Outputs are read back with lxml, zipfile, pikepdf and Pillow, never with the code that wrote them.
 """
@@ -6,8 +7,14 @@ Outputs are read back with lxml, zipfile, pikepdf and Pillow, never with the cod
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -16,12 +23,14 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from conftest import ROOT, run_task
+from conftest import INVOKE, ROOT, run_task
 from fuzz.manuscripts import SVG_CLEAN, png, png_bomb
 from samizdat import epub as epub_renderer, pdf as pdf_renderer, pipeline
 from samizdat.book import load_book
 from samizdat.errors import ManuscriptError
+from samizdat.output import CACHE_FOLDER
 from samizdat.typesetlog import typesetter_findings
+from samizdat.watchdog import BadSetting, layout_limit, watching
 
 STYLES = ROOT / "styles"
 NS = {"opf": "http://www.idpf.org/2007/opf", "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
@@ -295,3 +304,153 @@ def test_a_value_with_a_line_break_stays_on_the_findings_line(tmp_path: Path) ->
         load_book(folder, STYLES)
     lines = str(raised.value).splitlines()
     assert len(lines) == 2 and all(re.match(r"^\S.*:\d+: error\[(M106|H102)\]: ", line) for line in lines), lines
+
+
+# Stopping builds: the layout watchdog, killed builds, interrupted builds
+
+
+@pytest.mark.parametrize("task", ["pdf", "build"])
+def test_a_chapter_layout_over_the_time_limit_stops_the_build_naming_the_chapter(task: str, tmp_path: Path) -> None:
+    pages = "A chapter of several pages, which no computer lays out in ten milliseconds of processor time. " * 400
+    folder = manuscript(tmp_path, {"01.md": f"# One\n\n{pages}\n", "02.md": "# Two\n\nMore text.\n"})
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "a-book.pdf").write_bytes(b"the previous PDF")
+    # `invoke build` lays the chapter out in a worker process.
+    result = run_task(task, "--manuscript", str(folder), "--dist", str(dist), "--quiet", env={**os.environ, "SAMIZDAT_LAYOUT_TIMEOUT": "0.01"})
+    assert result.returncode == 1, result.stderr
+    assert re.fullmatch(rf"{re.escape(str(folder / '01.md'))}: error\[C106\]: laying this chapter out took over 0\.01 s of processor time: .*"
+                        r"raise the limit: SAMIZDAT_LAYOUT_TIMEOUT=900 \(seconds\)\n", result.stderr), result.stderr
+    assert (dist / "a-book.pdf").read_bytes() == b"the previous PDF"
+
+
+def test_the_time_limit_is_300_seconds_unless_the_machine_sets_another(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SAMIZDAT_LAYOUT_TIMEOUT", raising=False)
+    assert layout_limit() == 300
+    monkeypatch.setenv("SAMIZDAT_LAYOUT_TIMEOUT", "900")
+    assert layout_limit() == 900
+    for wrong in ("0", "-5", "nan", "inf", "five minutes"):
+        monkeypatch.setenv("SAMIZDAT_LAYOUT_TIMEOUT", wrong)
+        with pytest.raises(BadSetting, match=f"must be a number of seconds above 0, such as 900, not '{wrong}'"):
+            layout_limit()
+    result = run_task("pdf", "--manuscript", str(manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})), "--dist", str(tmp_path / "dist"),
+                      env={**os.environ, "SAMIZDAT_LAYOUT_TIMEOUT": "five minutes"})
+    assert result.returncode == 2 and result.stderr.splitlines()[-1].startswith("error: SAMIZDAT_LAYOUT_TIMEOUT must be"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_watchdog_counts_processor_time_and_leaves_other_timers_as_it_found_them(tmp_path: Path) -> None:
+    def clock_alarm(signum: int, frame: object) -> None:  # A wall-clock alarm, like the fuzz suite's time limit.
+        raise AssertionError("the clock alarm went off: the watchdog did not stop the loop")
+
+    def profiler(signum: int, frame: object) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGALRM, clock_alarm), signal.signal(signal.SIGPROF, profiler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 60)
+        signal.setitimer(signal.ITIMER_PROF, 50)
+        with pytest.raises(ManuscriptError, match=r"01\.md: error\[C106\]: laying this chapter out took over 0\.05 s of processor time"):
+            with watching(tmp_path / "01.md", 0.05):
+                while True:  # Runs away, using the processor.
+                    pass
+        assert signal.getsignal(signal.SIGALRM) is clock_alarm and signal.getsignal(signal.SIGPROF) is profiler
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 60 and 0 < signal.getitimer(signal.ITIMER_PROF)[0] <= 50
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGALRM, previous[0])
+        signal.signal(signal.SIGPROF, previous[1])
+    outside_main: list[BaseException] = []  # Signals reach only the main thread: elsewhere the work goes unwatched.
+
+    def work() -> None:
+        try:
+            with watching(tmp_path / "01.md", 100):
+                pass
+        except BaseException as error:  # noqa: BLE001 - recorded for the assertion
+            outside_main.append(error)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert outside_main == []
+
+
+KILLED_WHILE_WRITING = """
+import os, signal, sys
+from pathlib import Path
+from samizdat.output import CACHE_FOLDER, atomic_output
+from samizdat.web import atomic_folder
+
+dist = Path(sys.argv[1])
+with atomic_output(dist / "a-book.pdf") as pdf, atomic_output(dist / CACHE_FOLDER / "cover-x.png") as png, atomic_folder(dist / "a-book-web") as web:
+    pdf.write_bytes(b"%PDF-1.7 half of it")
+    png.write_bytes(b"half")
+    (web / "index.html").write_text("half")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_next_build_removes_what_a_killed_build_left_and_nothing_else(tmp_path: Path) -> None:
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
+    dist = tmp_path / "dist"
+    killed = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_WRITING, str(dist)])
+    assert killed.wait() == -signal.SIGKILL
+    left = sorted(path.name for path in [*dist.iterdir(), *(dist / CACHE_FOLDER).iterdir()] if path.name.endswith(".part"))
+    assert [re.sub(r"\.\d+-\w{8}\.", ".PID-RANDOM.", name) for name in left] == [
+        ".a-book-web.PID-RANDOM.part", ".a-book.pdf.PID-RANDOM.part", ".cover-x.png.PID-RANDOM.part"]
+    moved_aside = dist / f".a-book-web.{killed.pid}-abcdefgh.part.old"  # The old web folder, between its two renames.
+    moved_aside.mkdir()
+    foreign = [dist / "notes.part", dist / ".notes.part", dist / ".a-book.pdf.part", dist / "a-book.pdf.123-abcdefgh.part"]
+    live = dist / f".a-book.epub.{os.getpid()}-abcdefgh.part"  # A build still running (this process) is writing it.
+    for path in [*foreign, live]:
+        path.write_text("keep me")
+    build("epub", folder)
+    assert sorted(path.name for path in dist.rglob("*") if "part" in path.name) == sorted(path.name for path in [*foreign, live])
+
+
+def child_processes(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux: read from /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # Gone meanwhile.
+        if fields[1] == str(pid):
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to invoke", "Ctrl-C to its process group"])
+def test_a_stopped_build_of_every_output_stops_its_workers_and_names_what_they_had_replaced(how: str, tmp_path: Path) -> None:
+    paragraph = "The press was small, the paper poor and the censor near; still the pamphlet went from hand to hand. " * 8
+    folder = manuscript(tmp_path, {f"{number:02d}.md": f"# Chapter {number}\n\n" + f"{paragraph}\n\n" * 25 for number in range(1, 11)})
+    dist = tmp_path / "dist"
+    (dist / "a-book-web").mkdir(parents=True)
+    previous = {"a-book.pdf": dist / "a-book.pdf", "a-book.epub": dist / "a-book.epub", "a-book-web": dist / "a-book-web" / "index.html"}
+    for path in previous.values():
+        path.write_text("previous")
+
+    def replaced() -> set[str]:
+        return {name for name, path in previous.items() if not path.exists() or path.read_bytes() != b"previous"}
+
+    process = subprocess.Popen([*INVOKE, "build", "--manuscript", str(folder), "--dist", str(dist), "--quiet"], cwd=ROOT,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    while not replaced() and process.poll() is None:  # The EPUB and the web edition finish long before the 10-chapter PDF.
+        time.sleep(0.01)
+    workers = child_processes(process.pid)
+    if how == "SIGTERM to invoke":
+        process.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)
+    stderr = process.communicate(timeout=300)[1]
+    assert process.returncode == 130, stderr
+    [line] = stderr.splitlines()
+    done = replaced()
+    assert done and "a-book.pdf" not in done, (done, line)
+    named = set(re.findall(r"a-book(?:\.pdf|\.epub|-web)", line.split(" already replaced")[0]))
+    assert line.startswith("interrupted: ") and named == done, line
+    assert line.endswith(f"already replaced by this build; the other outputs in {dist} are as they were"), line
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # Stopped, not left to write after the build said it stopped.
+    assert not [path for path in dist.rglob("*") if ".part" in path.name]

@@ -23,7 +23,7 @@ from .book import Book, Chapter, Note, Target
 from .cover import cached_cover_png, imprint_lines
 from .dates import build_time
 from .names import file_names
-from .output import atomic_output
+from .output import CACHE_FOLDER, atomic_output
 from .render import ChapterRenderer
 from .renderers import Report
 from .styles import stylesheet
@@ -32,7 +32,6 @@ XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
 STYLESHEET = "styles/epub.css"
 COVER_IMAGE = "images/cover.png"
-CACHE_FOLDER = ".samizdat-cache"
 
 
 def xhtml_document(title: str, language: str, body: str, body_type: str | None = None, direction: str = "ltr",

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+CACHE_FOLDER = ".samizdat-cache"  # Inside the output folder: the EPUB's cover image, the web edition's font subsets.
+# A temporary name: ".<output name>.<process id>-<tempfile's 8 random characters>.part", and ".old" after a web folder's.
+PART = re.compile(r"\..+\.(?P<pid>[0-9]+)-[a-z0-9_]{8}\.part(?:\.old)?")
+
+
+def part_prefix(target: Path) -> str:
+    """The start of a temporary name for ``target``: it carries the process id, so that a later build can tell
+    what a killed build left (its process is gone) from what a build still running is writing."""
+    return f".{target.name}.{os.getpid()}-"
+
+
+def temporary_beside(target: Path) -> Path:
+    """A new, empty temporary file in ``target``'s folder (on the same file system, so it can be renamed over it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=part_prefix(target), suffix=".part")
+    os.close(handle)
+    return Path(name)
 
 
 @contextmanager
@@ -17,10 +37,7 @@ def atomic_output(target: Path) -> Iterator[Path]:
     The rename is atomic on one file system, so readers (and a concurrent build)
     see either the old file or the new one, never a half-written one.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(handle)
-    temporary = Path(name)
+    temporary = temporary_beside(target)
     try:
         yield temporary
         temporary.chmod(0o644)
@@ -39,3 +56,32 @@ def check_dist(dist: Path, manuscript: Path) -> None:
         raise NotADirectoryError(errno.ENOTDIR, "--dist names a file, not a folder: choose a folder for the outputs", str(dist))
     if dist.resolve().is_relative_to(manuscript.resolve()):
         raise IsADirectoryError(errno.EINVAL, "--dist lies inside the manuscript folder: choose a folder outside it (such as dist/)", str(dist))
+
+
+def remove_stale_parts(dist: Path) -> None:
+    """Remove the temporary files and folders that killed builds (SIGKILL, a crash, a power cut) left in ``dist``.
+
+    Only names samizdat gives (:data:`PART`) whose process is gone: never another
+    file, and never what a build still running (this one, its workers, another
+    ``invoke``) is writing.
+    """
+    for folder in (dist, dist / CACHE_FOLDER):
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            match = PART.fullmatch(entry.name)
+            if match is None or not _gone(int(match["pid"])):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process has the number ``pid`` (signal 0 sends nothing: it only asks)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):
+        return False  # Another user's process (EPERM), or a number no process can have: keep its file.
+    return False

@@ -30,6 +30,7 @@ from .fingerprint import folder_digest
 from .output import atomic_output
 from .render import ChapterRenderer
 from .renderers import Report
+from .watchdog import watching
 
 PRINT_STYLESHEETS = ("cover.css", "print.css")
 PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK colours.
@@ -226,7 +227,8 @@ class Typesetter:
         pages, starts, first_note, order, key = [], {}, 1, 1, hashlib.sha256()
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
-            document = self._chapter_document(renderer, book, index, next_page, first_note)
+            with watching(book.manuscript / chapter.source):
+                document = self._chapter_document(renderer, book, index, next_page, first_note)
             key.update(repr(self.slots[f"chapter-{index}"][0]).encode())
             chapter_pages = document.pages[1:] if next_page % 2 == 0 else document.pages  # Drop the side blank.
             starts[chapter.id] = next_page

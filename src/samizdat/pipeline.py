@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import signal
 import sys
 import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from .book import Book, load_book
 from .errors import Findings, ManuscriptError
 from .fingerprint import code_fingerprint, folder_digest
-from .output import atomic_output, check_dist
+from .output import atomic_output, check_dist, remove_stale_parts
 from .renderers import REGISTRY, Report, renderer
 from .typesetlog import typesetter_findings
 
@@ -73,6 +79,7 @@ def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Repo
     """
     clock = Stopwatch()
     check_dist(dist, manuscript)
+    remove_stale_parts(dist)
     book = load(manuscript, styles, report, warn)
     with typesetter_findings(book, styles) as found:
         paths = renderer(name)(book, styles, dist, report, state if state is not None else {}, **options)
@@ -107,6 +114,7 @@ def build_proof(manuscript: Path, dist: Path, styles: Path, *, report: Report = 
 
 
 STAMP = ".samizdat-build.json"
+INTERRUPTIONS = {signal.SIGINT, signal.SIGTERM}
 
 
 def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to_stderr) -> list[Path]:
@@ -114,26 +122,114 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
 
     The up-to-date check reads file bytes, samizdat's code fingerprint and a stamp in
     ``dist/`` and never imports WeasyPrint, so an unchanged book returns at once.
+    When the build fails or is interrupted, outputs that another worker had already
+    finished are new while the rest are as they were: the error then carries a note
+    naming the new ones (``build_tasks`` prints it), since "untouched" would be untrue.
     """
     clock = Stopwatch()
     check_dist(dist, manuscript)
+    remove_stale_parts(dist)
     stamp_path = dist / STAMP
     inputs = _inputs_fingerprint(manuscript, styles)
     if (known := _read_stamp(stamp_path)) and known.get("inputs") == inputs and known.get("outputs") == _outputs_state(dist, known["outputs"]):
         report(f"build   up to date: {', '.join(sorted(known['outputs']))}  [{clock}]")
         return [dist / name for name in sorted(known["outputs"])]
     load(manuscript, styles, report)  # Check first, once, before starting the workers.
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=len(REGISTRY)) as pool:
-        # The workers stay silent: the check above has already printed any warnings once.
-        futures = [pool.submit(build, name, manuscript, dist, styles, report=quiet, warn=quiet, render_warn=to_stderr) for name in REGISTRY]
-        outputs = [path for future in futures for path in future.result()]
+    before = _visible_entries(dist)
+    try:
+        outputs = _build_in_workers(list(REGISTRY), manuscript, dist, styles)
+    except BaseException as error:
+        if replaced := [dist / name for name, entry in _visible_entries(dist).items() if before.get(name) != entry]:
+            error.add_note(f"{', '.join(map(str, sorted(replaced)))} already replaced by this build; the other outputs in {dist} are as they were")
+        raise
     state = _outputs_state(dist, {path.name: None for path in outputs})
     with atomic_output(stamp_path) as temporary:
         temporary.write_text(json.dumps({"inputs": inputs, "outputs": state}, indent=1))
     report(f"build   {', '.join(str(path) for path in outputs)}  [{clock}]")
     return outputs
+
+
+def _build_in_workers(names: list[str], manuscript: Path, dist: Path, styles: Path) -> list[Path]:
+    """Build each output in a process of its own, all at once; their paths in the order of ``names``.
+
+    The first failure, Ctrl-C or SIGTERM stops the workers still at work at once, so
+    that nothing is written after the build has said it stopped. They are killed
+    (SIGKILL): they write only through :func:`samizdat.output.atomic_output`, and the
+    temporary files of a dead process are removed right after.
+    """
+    context = multiprocessing.get_context()
+    workers: dict[Connection, tuple[str, multiprocessing.process.BaseProcess]] = {}
+    results: dict[str, list[Path]] = {}
+    try:
+        with _interruptions_held():  # A worker must not be interrupted before it has chosen how to take interruptions.
+            for name in names:
+                receiving, sending = context.Pipe(duplex=False)
+                process = context.Process(target=_worker, args=(sending, name, manuscript, dist, styles), name=f"samizdat-{name}")
+                process.start()
+                sending.close()
+                workers[receiving] = (name, process)
+        while len(results) < len(names):
+            pending = [connection for connection, (name, _) in workers.items() if name not in results]
+            for connection in wait(pending):
+                name, process = workers[connection]
+                try:
+                    paths, error, remote = connection.recv()
+                except EOFError:
+                    process.join()
+                    raise RuntimeError(f"the {name} worker ended (exit status {process.exitcode}) without a result") from None
+                if error is not None:
+                    raise error from _RemoteTraceback(remote)
+                results[name] = paths
+    finally:
+        for name, process in workers.values():
+            if name not in results:
+                process.kill()
+            process.join()
+        remove_stale_parts(dist)
+    return [path for name in names for path in results[name]]
+
+
+def _worker(connection: Connection, name: str, manuscript: Path, dist: Path, styles: Path) -> None:
+    """One output, built in a worker process; sends back ``(paths, None, "")`` or ``(None, error, its traceback)``.
+
+    Ctrl-C reaches every process of the terminal's group: the parent alone answers
+    it (by stopping the workers). The worker stays silent but for what the
+    typesetter says: the check in the parent has already printed any warnings once.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTIONS)
+    try:
+        outcome = (build(name, manuscript, dist, styles, report=quiet, warn=quiet, render_warn=to_stderr), None, "")
+    except Exception as error:  # noqa: BLE001 - every failure goes to the parent, which reports it
+        outcome = (None, error, traceback.format_exc())
+    try:
+        connection.send(outcome)
+    except Exception as error:  # noqa: BLE001 - an error that cannot be pickled is sent as its text
+        connection.send((None, RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}"), f"{outcome[2]}\n{error}"))
+
+
+@contextmanager
+def _interruptions_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait (they are not lost) while processes start: a worker begins with them held too."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTIONS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+class _RemoteTraceback(Exception):
+    """A worker's traceback, shown as the cause of its error when ``SAMIZDAT_DEBUG=1`` prints the traceback."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _visible_entries(dist: Path) -> dict[str, tuple[int, int]]:
+    """Identity of each output in ``dist`` (hidden stamps, caches and temporary files aside): a replaced file or folder is a new one."""
+    entries = [entry for entry in (dist.iterdir() if dist.is_dir() else ()) if not entry.name.startswith(".")]
+    return {entry.name: (status.st_ino, status.st_mtime_ns) for entry in entries for status in [entry.lstat()]}
 
 
 def _inputs_fingerprint(manuscript: Path, styles: Path) -> str:

@@ -38,6 +38,8 @@ import pikepdf
 from pikepdf import Array, Dictionary, Matrix, Name, Operator, Page, Pdf, PdfImage, Stream
 from PIL import Image, ImageCms
 
+from .output import temporary_beside
+
 MM = 72 / 25.4
 BLEED_MM = 3.0  # BleedBox = TrimBox + this on every side.
 MARGIN_MM = 10.0  # MediaBox = BleedBox + this: room for the crop marks.
@@ -108,7 +110,7 @@ def finish_press_pdf(path: Path, profile: Path | None = None) -> None:
     is used only when the PDF has none. Written to a temporary file and renamed, so a failure
     leaves the input as it was.
     """
-    temporary = path.with_name(f".{path.name}.press-tmp")
+    temporary = temporary_beside(path)
     try:
         with pikepdf.open(path) as pdf:
             if _finished(pdf):

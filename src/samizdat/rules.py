@@ -40,6 +40,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("C103", "error", "a chapter does not open with its title as a '# ' heading"),
     Rule("C104", "error", "a heading or element id is used twice in the book"),
     Rule("C105", "error", "a chapter asks too much of the typesetter: a giant word, too many note calls in a paragraph, too deep nesting"),
+    Rule("C106", "error", "laying a chapter out for the PDF used more processor time than the limit (SAMIZDAT_LAYOUT_TIMEOUT, default 300 s)"),
     Rule("L101", "error", "a link leaves the book by a scheme other than http, https, mailto or tel"),
     Rule("L102", "error", "an internal link does not reach a chapter, or a heading in it"),
     Rule("N101", "error", "a footnote call has no definition"),

@@ -38,7 +38,7 @@ from .cover import cover_html, imprint_lines
 from .errors import ManuscriptError
 from .fonts import BOOK_FONTS, MONO, SANS, SERIF, FontFace
 from .names import file_names, slugify
-from .output import atomic_output
+from .output import CACHE_FOLDER, atomic_output, part_prefix
 from .rawhtml import PHRASING
 from .render import ChapterRenderer
 from .renderers import Report
@@ -47,7 +47,6 @@ from .styles import stylesheet
 STYLESHEET = "web.css"
 FONTS_STYLESHEET = "fonts.css"
 INDEX = "index.html"
-CACHE_FOLDER = ".samizdat-cache"
 # The faces web.css uses: the serif upright and italic (every weight is an instance of
 # the variable files), the sans upright for the cover, the monospace upright for code.
 WEB_FACES = ((SERIF, "normal"), (SERIF, "italic"), (SANS, "normal"), (MONO, "normal"))
@@ -448,7 +447,7 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     last good site as it was.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+    temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=part_prefix(target), suffix=".part"))
     try:
         yield temporary
         temporary.chmod(0o755)
