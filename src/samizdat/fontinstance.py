@@ -3,29 +3,33 @@
 WeasyPrint 70 embeds each variable face it used as a static instance: ``Font.clean()``
 (``weasyprint/pdf/fonts.py``) subsets the font with HarfBuzz, then hands the subset to
 fontTools' ``instantiateVariableFont``. That second step costs 20-170 ms a face, most of
-the time of writing a PDF, and seconds at some optical sizes. HarfBuzz 6.0 and later can
+the time of writing a PDF, and seconds for a large subset. HarfBuzz 6.0 and later can
 pin the axes while it subsets (``hb_subset_input_pin_axis_location``): one call, about
-10 ms a face.
+10 ms a face. (A cache of instances would not help as much: the parts of a book written
+by several processes use different glyphs, so each would still make its own.)
 
-:func:`install` replaces ``Font.clean`` once. For a variable font subset by glyph (the
-usual case) it pins every axis where WeasyPrint would instantiate it (:func:`_location`,
-its own rules: ``wght`` from the weight, ``opsz`` from the size, ``slnt`` and ``ital`` from
-the style, unnamed axes at their default) and subsets in that one call. Everything else
-goes to WeasyPrint's own ``clean`` unchanged: static fonts, colour and bitmap fonts, fonts
-embedded whole, a location naming an axis the font lacks, an axis HarfBuzz refuses to
-pin or a subset it fails to make, and a HarfBuzz without the call.
+:func:`install` replaces ``Font.clean`` once. For a variable TrueType font subset by
+glyph (the usual case) it pins every axis where WeasyPrint would instantiate it
+(:func:`_location`, its own rules: ``wght`` from the weight, ``opsz`` from the size, ``slnt``
+and ``ital`` from the style, unnamed axes at their default) and subsets in that one call.
+Everything else goes to WeasyPrint's own ``clean`` unchanged: static and CFF fonts, colour
+fonts, fonts embedded whole, a location naming an axis the font lacks, an axis HarfBuzz
+refuses to pin, a subset it fails to make or makes with a glyph missing
+(:func:`_lost_glyphs`), and a HarfBuzz without the call.
 
 Compared with fontTools' instance of the same subset, over every glyph of the five
-variable files at several locations: the same outlines and advance widths, except a
-difference of one font unit where a value falls on an exact half and the two libraries
-round it differently (and ``.notdef`` of Source Sans 3, whose HVAR and gvar disagree:
-HarfBuzz follows gvar). What HarfBuzz 6.0 leaves as in the full font: the bounding box
-in ``head`` and ``hhea`` and the maxima in ``maxp`` (still true bounds, only looser), OS/2
-``xAvgCharWidth``, ``sxHeight`` and the strikeout position (not read by PDF viewers: the
-PDF's font descriptor gives the metrics), ``head.modified`` (the font's own date, so the
-file stays reproducible without ``SOURCE_DATE_EPOCH``) and a glyph's stored ``xMin`` may
-be one unit looser than its points, as its left side bearing is, so glyphs sit where
-fontTools puts them.
+variable files at several weights and optical sizes (4 to 144, beyond the axis at both
+ends): the same outlines and advance widths, except a difference of one font unit where
+a value falls on an exact half and the two libraries round it differently (and
+``.notdef`` of Source Sans 3, whose HVAR and gvar disagree: HarfBuzz follows gvar). The
+overlap flags and the bounding box in ``head`` are set as fontTools sets them
+(:func:`_finished_like_fonttools`), and the pages then render the same, pixel for pixel.
+What stays as in the full font: ``hhea``'s extents and ``maxp``'s maxima (true bounds,
+only looser), OS/2 ``xAvgCharWidth``, ``sxHeight`` and the strikeout position (the PDF's
+font descriptor gives the metrics a viewer uses) and ``head.modified`` (the font's own
+date, so the file is reproducible even without ``SOURCE_DATE_EPOCH``). A glyph's stored
+``xMin`` may be one unit below its points, as is its left side bearing, so glyphs sit
+where fontTools puts them.
 """
 
 from __future__ import annotations
@@ -67,9 +71,9 @@ def _harfbuzz_pins() -> bool:
     if harfbuzz_subset is None or not harfbuzz.hb_version_atleast(6, 0, 0):
         return False
     ffi.cdef(_PIN_DECLARATIONS, override=True)  # override: the same declarations again are no error.
-    try:
-        harfbuzz_subset.hb_subset_input_pin_axis_location  # noqa: B018 -- looks the symbols up
-        harfbuzz_subset.hb_subset_input_pin_axis_to_default  # noqa: B018
+    try:  # Looking the functions up is what fails when the library lacks them.
+        harfbuzz_subset.hb_subset_input_pin_axis_location
+        harfbuzz_subset.hb_subset_input_pin_axis_to_default
     except AttributeError:
         return False
     return True
@@ -178,11 +182,14 @@ def _lost_glyphs(source: bytes, index: int, output: bytes, glyph_ids) -> bool:
 
 def _glyph_lengths(content: bytes, index: int) -> list[int]:
     """The length in bytes of each glyph's outline (0 for an empty glyph), from the ``loca`` table."""
-    from fontTools.ttLib import TTFont
+    return [end - start for start, end in _glyph_spans(content, _table_directory(content, index))]
 
-    with TTFont(io.BytesIO(content), fontNumber=index, lazy=True) as font:
-        offsets = list(font["loca"])
-    return [end - start for start, end in zip(offsets, offsets[1:])]
+
+def _table_directory(font: bytes | bytearray, index: int) -> dict[bytes, tuple[int, int, int]]:
+    """Each table's tag: where its checksum is written, its offset and its length (font ``index`` of a collection)."""
+    start = struct.unpack_from(">I", font, 12 + 4 * index)[0] if font[:4] == b"ttcf" else 0
+    records = range(start + 12, start + 12 + 16 * struct.unpack_from(">H", font, start + 4)[0], 16)
+    return {bytes(font[at:at + 4]): (at + 4, *struct.unpack_from(">II", font, at + 8)) for at in records}
 
 
 def _finished_like_fonttools(content: bytes) -> bytes:
@@ -197,9 +204,7 @@ def _finished_like_fonttools(content: bytes) -> bytes:
     checksums of ``glyf``, ``head`` and the whole file are made right again.
     """
     font = bytearray(content)
-    # The table directory: a record of 16 bytes a table (tag, checksum, offset, length) from byte 12.
-    tables = {bytes(font[12 + 16 * i:16 + 16 * i]): (16 + 16 * i, *struct.unpack_from(">II", font, 20 + 16 * i))
-              for i in range(struct.unpack_from(">H", font, 4)[0])}
+    tables = _table_directory(font, 0)
     head, glyf = tables[b"head"][1], tables[b"glyf"][1]
     boxes = []
     for start, end in _glyph_spans(font, tables):
@@ -222,7 +227,7 @@ def _finished_like_fonttools(content: bytes) -> bytes:
     return bytes(font)
 
 
-def _glyph_spans(font: bytearray, tables: dict) -> Iterable[tuple[int, int]]:
+def _glyph_spans(font: bytes | bytearray, tables: dict) -> Iterable[tuple[int, int]]:
     """Where each glyph starts and ends in ``glyf``, from ``loca`` (its format given in ``head``, its length in ``maxp``)."""
     glyphs = struct.unpack_from(">H", font, tables[b"maxp"][1] + 4)[0]
     long_offsets = struct.unpack_from(">h", font, tables[b"head"][1] + 50)[0] == 1
@@ -237,8 +242,14 @@ def _checksum(data: bytes | bytearray) -> int:
     return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
 
 
-def _add(hb_set, sorted_values) -> None:
+def _add(hb_set, sorted_values: Iterable[int]) -> None:
+    """Add values to a HarfBuzz set, in one call.
+
+    The array type is ``hb_codepoint_t[]`` whatever the length: cffi parses each distinct
+    type string with pycparser, and a string a length (as in WeasyPrint) costs more
+    than the subsetting.
+    """
     from weasyprint.text.ffi import ffi, harfbuzz
 
     values = tuple(sorted_values)
-    harfbuzz.hb_set_add_sorted_array(hb_set, ffi.new(f"hb_codepoint_t[{len(values)}]", values), len(values))
+    harfbuzz.hb_set_add_sorted_array(hb_set, ffi.new("hb_codepoint_t[]", values), len(values))
