@@ -4,8 +4,8 @@ WeasyPrint 70 embeds each variable face it used as a static instance: ``Font.cle
 (``weasyprint/pdf/fonts.py``) subsets the font with HarfBuzz, then hands the subset to
 fontTools' ``instantiateVariableFont``. That second step costs 20-170 ms a face, most of
 the time of writing a PDF, and seconds for a large subset. HarfBuzz 6.0 and later can
-pin the axes while it subsets (``hb_subset_input_pin_axis_location``): one call, about
-10 ms a face. (A cache of instances would not help as much: the parts of a book written
+pin the axes while it subsets (``hb_subset_input_pin_axis_location``): one call, 2-3 ms
+a face. (A cache of instances would not help as much: the parts of a book written
 by several processes use different glyphs, so each would still make its own.)
 
 :func:`install` replaces ``Font.clean`` once. For a variable TrueType font subset by
