@@ -101,3 +101,196 @@ def test_code_is_set_in_source_code_pro_and_italic_cyrillic_in_the_italic(cyrill
     assert fonts_of["codeline"] and all("Source-Code-Pro" in name for name in fonts_of["codeline"]), fonts_of.get("codeline")
     assert all(name.endswith("Source-Serif-4-Italic") for name in fonts_of["Курсив"]), fonts_of.get("Курсив")
     assert all(name.endswith("Source-Serif-4-Bold") for name in fonts_of["Жирный:"]), fonts_of.get("Жирный:")
+
+
+# --- static instances of the variable fonts, made by HarfBuzz (samizdat.fontinstance) ------------------
+
+VARIABLE_TABLES = ("fvar", "gvar", "avar", "cvar", "HVAR", "VVAR", "MVAR")
+EVERY_FAMILY = CHAPTER + "\nHebrew: שָׁלוֹם עוֹלָם, **שלום**.\n"  # Frank Ruhl Libre; the cover sets Source Sans 3.
+SECOND_CHAPTER = "# Two\n\n" + "Text runs on. " * 300
+
+
+def _every_family_manuscript(root: Path) -> Path:
+    return write_manuscript(root / "manuscript", EVERY_FAMILY, SECOND_CHAPTER, author="Ann Author", publisher="Pub")
+
+
+@pytest.fixture(scope="module")
+def instanced(tmp_path_factory) -> tuple[Path, int]:
+    """A book in every variable family, and how many faces HarfBuzz instanced while writing it."""
+    from samizdat import fontinstance
+
+    made: list[bytes] = []
+    subset_instance = fontinstance._subset_instance
+
+    def counted(*args, **kwargs):
+        content = subset_instance(*args, **kwargs)
+        made.extend([content] if content else [])
+        return content
+
+    root = tmp_path_factory.mktemp("instanced")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fontinstance, "_subset_instance", counted)
+        pdf, warnings = build(_every_family_manuscript(root), root / "dist", "pdf")
+    assert warnings == []
+    return pdf, len(made)
+
+
+def _embedded(pdf: Path) -> dict[str, tuple[TTFont, dict]]:
+    """Each embedded font by BaseFont: its font program and its descendant font dictionary."""
+    fonts_by_name = {}
+    with pikepdf.open(pdf) as document:
+        for page in document.pages:
+            for font in page.Resources.Font.values():
+                descendant = font.DescendantFonts[0]
+                program = descendant.FontDescriptor.FontFile2.read_bytes()
+                fonts_by_name[str(descendant.BaseFont)] = (TTFont(io.BytesIO(program)), {
+                    "family": str(descendant.FontDescriptor.FontFamily),
+                    "glyphs": {int(cid) for cid in _cids(descendant.W)},
+                })
+    return fonts_by_name
+
+
+def _cids(widths: pikepdf.Array) -> list[int]:
+    """The CIDs (glyph ids, under Identity-H) a /W array gives widths for: ``first [w w …]`` runs."""
+    cids, items = [], list(widths)
+    for first, run in zip(items[::2], items[1::2]):
+        cids += range(int(first), int(first) + len(run))
+    return cids
+
+
+def _sizes(pdf: Path) -> dict[str, set[float]]:
+    """The sizes each font is set at (``Tf`` operands), by BaseFont."""
+    sizes: dict[str, set[float]] = {}
+    with pikepdf.open(pdf) as document:
+        for page in document.pages:
+            names = {str(key): str(font.DescendantFonts[0].BaseFont) for key, font in page.Resources.Font.items()}
+            for operands, operator in pikepdf.parse_content_stream(page, "Tf"):
+                sizes.setdefault(names[str(operands[0])], set()).add(float(operands[1]))
+    return sizes
+
+
+def _source(family: str, name: str) -> Path:
+    style = "italic" if "Italic" in name else "normal"
+    [path] = {face.path for face in fonts.BOOK_FONTS if face.family == family and face.style == style}
+    return path
+
+
+def _weight(name: str) -> int:
+    """The weight Pango named the face with: …-Semi-Bold, …-Bold, or none for 400."""
+    return 600 if "-Semi-Bold" in name else 700 if "-Bold" in name else 400
+
+
+def test_harfbuzz_made_every_variable_instance(instanced) -> None:
+    pdf, made = instanced
+    variable = [name for name, (_, info) in _embedded(pdf).items() if info["family"] != fonts.ARABIC]
+    assert {info["family"] for _, info in _embedded(pdf).values()} >= {fonts.SERIF, fonts.SANS, fonts.MONO, fonts.HEBREW}
+    assert made == len(variable) > 0
+
+
+def test_embedded_instances_are_static_and_match_fonttools_at_their_location(instanced) -> None:
+    """Advances and glyph bounds as fontTools interpolates them at the face's weight and size (to a font unit)."""
+    from fontTools.pens.boundsPen import BoundsPen
+
+    pdf, _ = instanced
+    sizes = _sizes(pdf)
+    for name, (embedded, info) in _embedded(pdf).items():
+        assert not any(tag in embedded for tag in VARIABLE_TABLES), name
+        source = TTFont(_source(info["family"], name))
+        axes = {axis.axisTag for axis in source["fvar"].axes}
+        location = {"wght": _weight(name)}
+        if "opsz" in axes:
+            [size] = sizes[name]  # One face per size: the optical size is the size it is set at.
+            location["opsz"] = size
+        reference = source.getGlyphSet(location=location, normalized=False)
+        source_order, order = source.getGlyphOrder(), embedded.getGlyphOrder()
+        glyphs = embedded.getGlyphSet()
+        for glyph in info["glyphs"]:
+            expected, got = reference[source_order[glyph]], glyphs[order[glyph]]
+            assert abs(got.width - expected.width) <= 1, (name, location, source_order[glyph], got.width, expected.width)
+            expected_pen, got_pen = BoundsPen(reference), BoundsPen(glyphs)
+            expected.draw(expected_pen)
+            got.draw(got_pen)
+            if expected_pen.bounds is None:
+                assert got_pen.bounds is None, (name, source_order[glyph])
+            else:
+                assert max(abs(a - b) for a, b in zip(got_pen.bounds, expected_pen.bounds)) <= 1, (name, source_order[glyph])
+
+
+def test_embedded_instances_carry_overlap_flags_and_their_own_bounding_box(instanced) -> None:
+    """As fontTools' instancer leaves them: Poppler renders overlapping contours and big type by these."""
+    from fontTools.ttLib.tables._g_l_y_f import OVERLAP_COMPOUND, flagOverlapSimple
+
+    pdf, _ = instanced
+    for name, (embedded, _) in _embedded(pdf).items():
+        table = embedded["glyf"]
+        drawn = [table[glyph] for glyph in embedded.getGlyphOrder() if table[glyph].numberOfContours]
+        for glyph in drawn:
+            if glyph.isComposite():
+                assert glyph.components[0].flags & OVERLAP_COMPOUND, name
+            else:
+                assert glyph.flags[0] & flagOverlapSimple, name
+            glyph.recalcBounds(table)
+        head = embedded["head"]
+        bounds = (min(g.xMin for g in drawn), min(g.yMin for g in drawn), max(g.xMax for g in drawn), max(g.yMax for g in drawn))
+        assert max(abs(a - b) for a, b in zip((head.xMin, head.yMin, head.xMax, head.yMax), bounds)) <= 1, (name, bounds)
+
+
+def test_harfbuzz_instances_render_and_read_as_fonttools_instances(instanced, tmp_path) -> None:
+    """The same book with every face instanced by WeasyPrint's own path (fontTools): same pages, pixel for pixel."""
+    import subprocess
+
+    from PIL import Image, ImageChops
+
+    from samizdat import fontinstance
+
+    pdf, _ = instanced
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fontinstance, "_subset_instance", lambda *args, **kwargs: None)
+        reference, warnings = build(_every_family_manuscript(tmp_path), tmp_path / "dist", "pdf")
+    assert warnings == []
+    assert "fvar" not in next(iter(_embedded(reference).values()))[0]
+
+    def pages(path: Path, prefix: str) -> list[Path]:
+        subprocess.run(["pdftoppm", "-r", "80", "-png", str(path), str(tmp_path / prefix)], check=True)
+        return sorted(tmp_path.glob(f"{prefix}-*.png"))
+
+    def text(path: Path) -> str:
+        return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+    assert text(pdf) == text(reference)
+    ours, theirs = pages(pdf, "harfbuzz"), pages(reference, "fonttools")
+    assert len(ours) == len(theirs) > 1
+    for mine, other in zip(ours, theirs):
+        assert ImageChops.difference(Image.open(mine).convert("RGB"), Image.open(other).convert("RGB")).getbbox() is None, mine.name
+
+
+def test_a_subset_harfbuzz_would_truncate_is_instanced_by_fonttools() -> None:
+    """HarfBuzz 6.0 drops the last glyphs of a subset whose instanced outlines outgrow the short ``loca`` format."""
+    from types import SimpleNamespace
+
+    from samizdat.weasy import import_weasyprint
+
+    import_weasyprint()
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    ffi.cdef("hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode, void *user_data, void *destroy);"
+             "hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);", override=True)
+    content = fonts._SANS_UPRIGHT.read_bytes()
+    buffer = ffi.from_buffer(content)
+    blob = harfbuzz.hb_blob_create(buffer, len(content), 1, ffi.NULL, ffi.NULL)  # 1: HB_MEMORY_MODE_READONLY
+    face = ffi.gc(harfbuzz.hb_face_create(blob, 0), harfbuzz.hb_face_destroy)
+    harfbuzz.hb_blob_destroy(blob)
+    source = TTFont(io.BytesIO(content))
+    glyphs = range(1, len(source.getGlyphOrder()))
+    font = SimpleNamespace(hb_face=face, file_content=content, index=0, tables=list(source.keys()), variations={"wght": 650.0},
+                           weight=650, font_size=12.0, style=0, family=fonts.SANS, missing={}, png=False, svg=False, colr=False)
+    font.subset = lambda to_unicode, hinting: Font.subset(font, to_unicode, hinting)
+    font._harfbuzz_subset = lambda to_unicode, hinting: Font._harfbuzz_subset(font, to_unicode, hinting)
+    Font.clean(font, {glyph: "x" for glyph in glyphs}, False)
+    instance = TTFont(io.BytesIO(font.file_content))
+    assert "fvar" not in instance
+    source_table, table, order = source["glyf"], instance["glyf"], instance.getGlyphOrder()
+    empty = [name for glyph, name in enumerate(source.getGlyphOrder()) if glyph in glyphs
+             and source_table[name].numberOfContours and not table[order[glyph]].numberOfContours]
+    assert empty == []

@@ -18,6 +18,14 @@ T = TypeVar("T")
 
 
 def import_weasyprint() -> None:
+    """Import WeasyPrint, quickly, with its variable fonts instanced by HarfBuzz (see :mod:`samizdat.fontinstance`)."""
+    from .fontinstance import install
+
+    _import_without_probing()
+    install()
+
+
+def _import_without_probing() -> None:
     """Import WeasyPrint without its slow library probing.
 
     WeasyPrint finds Pango, HarfBuzz and fontconfig by trying several names with cffi,
