@@ -180,8 +180,9 @@ def test_symlinks_out_of_the_manuscript_are_refused(manuscript_copy: Path, tmp_p
 def test_progress_reports_stages_and_quiet_silences_it(tmp_path: Path) -> None:
     loud = run_task("pdf", "--dist", str(tmp_path))
     stages = [line.split()[0] for line in loud.stderr.splitlines()]
-    assert stages == ["parse", "layout", "write", "pdf"]
-    assert re.search(r"layout\s+\d+ pages\s+\[\d+\.\d+s\]", loud.stderr)
+    assert stages == ["parse", "typeset", "check", "pdf"]
+    assert re.search(r"typeset\s+12 pages, pdf/ua-1\s+\[\d+\.\d+s\]", loud.stderr)
+    assert re.search(r"check\s+PDF/UA check clean\s+\[\d+\.\d+s\]", loud.stderr)
     quiet = run_task("pdf", "--dist", str(tmp_path), "--quiet")
     assert quiet.stderr == ""
 
