@@ -6,7 +6,8 @@ Books of 50 and 400 chapters (``--quick``: 50 only) are made from the manuscript
 (``bench/big_book.py``). Each command runs once to warm the caches, then ``--runs`` times in a fresh
 process; the table shows medians of its wall time, CPU time (user + system of the whole process
 tree) and peak memory (the summed proportional set size of the process and its descendants,
-sampled every 20 ms, so worker processes count and pages they share count once).
+sampled every 20 ms or, for a big tree, as often as costs at most 5 % of a core; worker processes
+count, and pages they share count once).
 
 PDF, the same text to a finished A5 PDF:
 - samizdat: ``invoke pdf`` (PDF/UA-1 with cover, contents, notes at the page foot, chapters on new pages).
@@ -62,6 +63,7 @@ STYLES = ROOT / "styles"
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000", "PATH": f"{BIN}:{os.environ['PATH']}"}
 SAMPLE_SECONDS = 0.02
+SAMPLER_SHARE = 0.05  # of one core, at most: reading a big process's PSS takes milliseconds
 TYPST = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], font_paths=sys.argv[3:], ignore_system_fonts=True)"
 
 Step = tuple[list[str], Path]  # A command and the folder it runs in.
@@ -75,10 +77,12 @@ class Usage:
 
 
 class TreeMemory:
-    """Peak memory of a process and all its descendants, sampled every ``SAMPLE_SECONDS`` by a thread.
+    """Peak memory of a process and all its descendants, sampled by a thread.
 
     The sum of each process's PSS (``/proc/<pid>/smaps_rollup``): a page shared by forked workers is
-    divided among them, so it counts once, as it does in the machine's memory.
+    divided among them, so it counts once, as it does in the machine's memory. The kernel walks a
+    process's pages to answer (about 5 ms of CPU for 400 MB), so samples come every ``SAMPLE_SECONDS``
+    or, for a big process tree, as often as keeps the sampler under ``SAMPLER_SHARE`` of a core.
     """
 
     def __init__(self, root: int) -> None:
@@ -98,8 +102,10 @@ class TreeMemory:
 
     def _run(self) -> None:
         while True:
+            started = time.perf_counter()
             self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in self._tree()))
-            if self._stop.wait(SAMPLE_SECONDS):
+            cost = time.perf_counter() - started
+            if self._stop.wait(max(SAMPLE_SECONDS, cost / SAMPLER_SHARE - cost)):
                 return
 
     def _tree(self) -> list[int]:
