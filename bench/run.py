@@ -67,6 +67,7 @@ SAMPLER_SHARE = 0.05  # of one core, at most: reading a big process's PSS takes 
 TYPST = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], font_paths=sys.argv[3:], ignore_system_fonts=True)"
 
 Step = tuple[list[str], Path]  # A command and the folder it runs in.
+Maker = tuple[list[Step], Path]  # The steps that make an output, and the output.
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ class Peers:
     title: str
     language: str
     work: Path
+    font_dirs: list[str]
 
     @property
     def metadata(self) -> list[str]:
@@ -217,37 +219,32 @@ def prepare_peers(pandoc: str, book: Path, work: Path) -> Peers:
     meta = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
     (work / "fonts-a5.css").write_text(font_face_css() + "\n@page { size: A5; }\n", encoding="utf-8")
     (work / "samizdat.html").write_text(book_html(load_book(book, STYLES)), encoding="utf-8")
-    (work / "font-dirs").write_text("\n".join(str(folder) for folder in FONT_DIRECTORIES), encoding="utf-8")
-    return Peers(pandoc, book, meta["chapters"], meta["title"], meta.get("language", "en"), work)
+    return Peers(pandoc, book, meta["chapters"], meta["title"], meta.get("language", "en"), work, [str(d) for d in FONT_DIRECTORIES])
 
 
-def pdf_commands(peers: Peers, dist: Path) -> dict[str, list[Step]]:
-    """Each PDF maker's steps; ``dist`` receives samizdat's, ``peers.work`` the others'."""
+def pdf_makers(peers: Peers, dist: Path, slug: str) -> dict[str, Maker]:
+    """samizdat first (into ``dist``), then its peers (into ``peers.work``)."""
     work, book = peers.work, peers.book
     fonts = work / "fonts-a5.css"
-    font_dirs = (work / "font-dirs").read_text(encoding="utf-8").split("\n")
     return {
-        "samizdat `invoke pdf`": [(invoke("pdf", "--manuscript", str(book), "--dist", str(dist), "--quiet"), ROOT)],
-        "WeasyPrint CLI on samizdat's HTML": [
-            (peers.weasyprint(work / "samizdat.html", work / "weasyprint.pdf", fonts, STYLES / "cover.css", STYLES / "print.css"), book)],
-        "pandoc → HTML → WeasyPrint": [
-            (peers.pandoc_args("html5", work / "pandoc.html", "--standalone", "--template", str(PEERS / "book.html"),
-                               "--section-divs", "--toc", "--toc-depth=1", "--metadata", "toc-title=Contents"), book),
-            (peers.weasyprint(work / "pandoc.html", work / "pandoc-weasyprint.pdf", fonts, STYLES / "print.css"), book)],
-        "pandoc → Typst": [
-            (peers.pandoc_args("typst", book / "pandoc.typ", "--standalone", "--toc", "--toc-depth=1",
-                               "--metadata-file", str(PEERS / "typst.yaml")), book),
-            ([sys.executable, "-c", TYPST, "pandoc.typ", str(work / "pandoc-typst.pdf"), *font_dirs], book)],
+        "samizdat `invoke pdf`": ([(invoke("pdf", "--manuscript", str(book), "--dist", str(dist), "--quiet"), ROOT)], dist / f"{slug}.pdf"),
+        "WeasyPrint CLI on samizdat's HTML": (
+            [(peers.weasyprint(work / "samizdat.html", work / "weasyprint.pdf", fonts, STYLES / "cover.css", STYLES / "print.css"), book)],
+            work / "weasyprint.pdf"),
+        "pandoc → HTML → WeasyPrint": (
+            [(peers.pandoc_args("html5", work / "pandoc.html", "--standalone", "--template", str(PEERS / "book.html"),
+                                "--section-divs", "--toc", "--toc-depth=1", "--metadata", "toc-title=Contents"), book),
+             (peers.weasyprint(work / "pandoc.html", work / "pandoc-weasyprint.pdf", fonts, STYLES / "print.css"), book)],
+            work / "pandoc-weasyprint.pdf"),
+        "pandoc → Typst": (  # The .typ file sits in the book, since Typst finds images from the file's folder.
+            [(peers.pandoc_args("typst", book / "pandoc.typ", "--standalone", "--toc", "--toc-depth=1",
+                                "--metadata-file", str(PEERS / "typst.yaml")), book),
+             ([sys.executable, "-c", TYPST, "pandoc.typ", str(work / "pandoc-typst.pdf"), *peers.font_dirs], book)],
+            work / "pandoc-typst.pdf"),
     }
 
 
-def pdf_files(peers: Peers, dist: Path, slug: str) -> dict[str, Path]:
-    work = peers.work
-    return {"samizdat `invoke pdf`": dist / f"{slug}.pdf", "WeasyPrint CLI on samizdat's HTML": work / "weasyprint.pdf",
-            "pandoc → HTML → WeasyPrint": work / "pandoc-weasyprint.pdf", "pandoc → Typst": work / "pandoc-typst.pdf"}
-
-
-def epub_commands(peers: Peers, dist: Path) -> dict[str, list[Step]]:
+def epub_makers(peers: Peers, dist: Path) -> dict[str, list[Step]]:
     return {
         "samizdat `invoke epub`": [(invoke("epub", "--manuscript", str(peers.book), "--dist", str(dist), "--quiet"), ROOT)],
         "pandoc": [(peers.pandoc_args("epub3", peers.work / "pandoc.epub", "--css", str(STYLES / "epub.css")), peers.book)],
@@ -425,10 +422,11 @@ def main() -> None:
             slug = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))["slug"]
             peers = prepare_peers(pandoc, book, work / f"peers-{chapters}")
             dist = work / f"dist-{chapters}"
-            pdfs = {maker: median_usage(args.runs, steps) for maker, steps in pdf_commands(peers, dist).items()}
-            pages = {maker: len(PdfReader(path).pages) for maker, path in pdf_files(peers, dist, slug).items()}
+            makers = pdf_makers(peers, dist, slug)
+            pdfs = {maker: median_usage(args.runs, steps) for maker, (steps, _) in makers.items()}
+            pages = {maker: len(PdfReader(output).pages) for maker, (_, output) in makers.items()}
             rows += rows_for(label, "PDF", pdfs, pages)
-            epubs = {maker: median_usage(args.runs, steps) for maker, steps in epub_commands(peers, dist).items()}
+            epubs = {maker: median_usage(args.runs, steps) for maker, steps in epub_makers(peers, dist).items()}
             rows += rows_for(label, "EPUB", epubs, None)
             if chapters == 50:
                 for kind, (latency, moved) in watch_latency(book, work, args.edits).items():
@@ -437,7 +435,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work)
     today = datetime.date.today().isoformat()
-    print(f"{machine()}; {versions(pandoc)}; {today}; median of {args.runs} run{'s' * (args.runs != 1)} after one warm-up; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after.\n")
+    print(f"{machine()}; {versions(pandoc)}; {today}; median of {args.runs} run{'s' * (args.runs != 1)} after one warm-up, "
+          f"{args.edits} watch edit{'s' * (args.edits != 1)} of each kind; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after.\n")
     print(HEADER)
     print("\n".join(rows))
 
