@@ -33,7 +33,7 @@ def make_big_book(source: Path, target: Path, chapters: int = 50) -> Path:
         (target / name).write_text(text, encoding="utf-8")
         names.append(name)
     meta["chapters"] = names
-    meta["title"] = f"{meta['title']} (50 chapters)"
+    meta["title"] = f"{meta['title']} ({chapters} chapters)"
     meta["slug"] = "big-book"
     (target / "book.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target

@@ -61,6 +61,23 @@ def test_every_module_imported_at_run_time_is_a_declared_dependency() -> None:
     assert needed <= declared, needed - declared
 
 
+def test_the_lock_pins_every_dependency_and_extra() -> None:
+    """README: requirements.lock pins every package CI installs, and the bench extra's."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *(req for extra in project["optional-dependencies"].values() for req in extra)]
+    pinned = {canonicalize_name(Requirement(line).name): Requirement(line).specifier
+              for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert set(project["optional-dependencies"]) >= {"test", "bench"}
+    for text in wanted:
+        requirement = Requirement(text)
+        specifier = pinned.get(canonicalize_name(requirement.name))
+        assert specifier is not None and str(specifier).startswith("=="), text
+        assert requirement.specifier.contains(str(specifier)[2:]), (text, str(specifier))
+
+
 def test_code_fingerprint_follows_samizdat_source_bytes(tmp_path: Path, monkeypatch) -> None:
     copy = tmp_path / "samizdat"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
