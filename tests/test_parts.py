@@ -107,22 +107,22 @@ def test_our_pdfua_check_finds_nothing_in_a_merged_book(written: dict[str, Path]
 
 
 def test_watch_writes_again_only_the_parts_an_edit_changed(manuscript_copy: Path, tmp_path: Path, monkeypatch) -> None:
-    from samizdat import parts, pipeline
+    from samizdat import parts, pdf, pipeline
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    monkeypatch.setattr(pdf, "WATCH_PART_PAGES", 2)  # the sample's 6 pages of chapters in several parts
     submitted: list[int] = []
     original = parts.PartWriter.submit
     monkeypatch.setattr(parts.PartWriter, "submit", lambda self, path, order, document: submitted.append(order) or original(self, path, order, document))
     state = {"watching": True}  # what watch mode keeps between builds
     build = lambda: pipeline.build("pdf", manuscript_copy, tmp_path / "dist", STYLES, report=pipeline.quiet, warn=pipeline.quiet, state=state)  # noqa: E731
     build()
-    chapters = len(list(manuscript_copy.glob("*.md")))
-    assert sorted(submitted) == list(range(chapters + 2))  # front matter, a part per chapter, back matter
+    assert len(submitted) >= 4  # front matter, runs of chapters of a few pages, back matter
     submitted.clear()
     text = (manuscript_copy / "03-terror-and-degeneration.md").read_text(encoding="utf-8")
     (manuscript_copy / "03-terror-and-degeneration.md").write_text(text.replace("peasants", "Peasants", 1), encoding="utf-8")
     [watched] = build()
-    assert submitted == [3]  # chapter 3 only: its length, and so the contents, did not change
+    assert len(submitted) == 1 and submitted[0] > 0  # the part with chapter 3: its length, and so the contents, did not change
     [fresh] = pipeline.build("pdf", manuscript_copy, tmp_path / "fresh", STYLES, report=pipeline.quiet, warn=pipeline.quiet)
     assert pdf_facts(watched) == pdf_facts(fresh)
     assert "Peasants" in pdf_facts(watched)["texts"][4]

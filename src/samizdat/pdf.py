@@ -37,6 +37,7 @@ PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK co
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 PART_PAGES = 32  # A book longer than this is written in parts, in parallel (see samizdat.parts).
+WATCH_PART_PAGES = 6  # Watch mode writes again only the parts an edit changed: small parts, but not so many that merging costs more.
 
 
 class PdfChapterRenderer(ChapterRenderer):
@@ -481,7 +482,7 @@ def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, o
     # Watch mode keeps the layouts and writes each chapter as a part of its own, so that after an
     # edit only the changed chapters' parts (and the front matter) are written again.
     setter.keep_layouts = state.get("watching", False)
-    setter.part_pages = 1 if setter.keep_layouts else PART_PAGES
+    setter.part_pages = WATCH_PART_PAGES if setter.keep_layouts else PART_PAGES
     _check_print_resolution(book, setter)
     pages = setter.write_book(book, target, options.pdf_variant, workers)
     report(f"typeset {pages} pages, {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
