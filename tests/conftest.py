@@ -75,12 +75,3 @@ def manuscript_copy(tmp_path) -> Path:
     copy = tmp_path / "manuscript"
     shutil.copytree(MANUSCRIPT, copy)
     return copy
-
-
-def pdftotext(pdf: Path, *args: str) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", *args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def page_texts(pdf: Path) -> list[str]:
-    """The text layer of each page (poppler), split on form feeds."""
-    return pdftotext(pdf).split("\f")[:-1]

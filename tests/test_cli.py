@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import pdftotext, run_task
+import pdfread
+from conftest import run_task
 
 
 def build(manuscript: Path, dist: Path):
@@ -74,7 +75,7 @@ def test_default_identifier_is_stable_and_chapters_default_to_sorted_files(manus
     assert first.returncode == second.returncode == 0
     outlines = [[item.title for item in PdfReader(tmp_path / d / "victor-serge.pdf").outline if not isinstance(item, list)] for d in "ab"]
     assert outlines[0] == outlines[1] == ["Beginnings", "Prison, Spain and Russia", "Terror and Degeneration", "Opposition and Exile", "The Chronicler"]
-    assert "urn:uuid" not in pdftotext(tmp_path / "a" / "victor-serge.pdf"), "a generated identifier means nothing to a reader"
+    assert "urn:uuid" not in pdfread.text(tmp_path / "a" / "victor-serge.pdf"), "a generated identifier means nothing to a reader"
     identifiers = []
     for d in "ab":
         assert run_task("epub", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / d), "--quiet").returncode == 0

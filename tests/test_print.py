@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-import subprocess
 from collections import deque
 from pathlib import Path
 
@@ -13,24 +11,15 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+import pdfread
 from conftest import book_yaml, run_task
 
 MM = 72 / 25.4
 
 
 def half_texts(pdf: Path, page: int, width: float, height: float) -> tuple[str, str]:
-    """Poppler's text of the left and right halves of one sheet side."""
-    def crop(x: int) -> str:
-        return subprocess.run(
-            ["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), "-x", str(x), "-y", "0",
-             "-W", str(math.floor(width / 2)), "-H", str(math.ceil(height)), str(pdf), "-"],
-            capture_output=True, text=True, check=True).stdout.strip()
-    return crop(0), crop(math.ceil(width / 2))
-
-
-def source_page_texts(pdf: Path) -> list[str]:
-    count = len(PdfReader(pdf).pages)
-    return [subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True, text=True, check=True).stdout.strip() for n in range(1, count + 1)]
+    """The text of the left and right halves of one sheet side."""
+    return pdfread.page_text(pdf, page, crop=(0, 0, width / 2, height)), pdfread.page_text(pdf, page, crop=(width / 2, 0, width / 2, height))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +63,7 @@ def test_saddle_stitch_order_matches_a_folded_dummy(pages: int) -> None:
 
 def test_booklet_sheets_are_landscape_a4_in_saddle_stitch_order(booklet) -> None:
     pamphlet, imposed = booklet
-    sources = source_page_texts(pamphlet)
+    sources = pdfread.page_texts(pamphlet)
     reader = PdfReader(imposed)
     padded = len(sources) + (-len(sources) % 4)
     assert len(reader.pages) == padded // 2
@@ -96,7 +85,7 @@ def test_blanks_go_between_the_text_and_the_back_cover(manuscript_copy: Path, tm
             yaml_path.write_text(yaml_path.read_text() + "  - 06-extra.md\n")
         result = run_task("booklet", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
         assert result.returncode == 0, result.stderr
-        sources = source_page_texts(tmp_path / "victor-serge.pdf")
+        sources = pdfread.page_texts(tmp_path / "victor-serge.pdf")
         assert len(sources) % 4 == 0
         assert "short life of Victor Serge" in sources[-1] and not re.search(r"^\d+$", sources[-1], re.M)  # the back cover, no folio
         last_text = max(index for index, text in enumerate(sources[:-1]) if text)
@@ -110,7 +99,7 @@ def test_booklet_on_letter_scales_to_fit_and_keeps_text(booklet, manuscript_copy
     assert not (tmp_path / "victor-serge-booklet.pdf").exists(), "the letter booklet must not overwrite the A4 one"
     page = PdfReader(tmp_path / "victor-serge-booklet-letter.pdf").pages[0]
     assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((11 * 72, 8.5 * 72), abs=0.5)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "victor-serge-booklet-letter.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdfread.text(tmp_path / "victor-serge-booklet-letter.pdf")
     assert "Victor Serge" in text and "Left Opposition" in text
 
 
@@ -120,8 +109,7 @@ def test_booklet_stays_vector(booklet) -> None:
         for page in pdf.pages:
             images = list(page.get_images())
             assert images == []  # nothing was rasterised
-    fonts = subprocess.run(["pdffonts", str(imposed)], capture_output=True, text=True, check=True).stdout
-    assert "Source-Serif-4" in fonts
+    assert any("Source-Serif-4" in font.name for font in pdfread.fonts(imposed))
 
 
 def test_press_pdf_has_3mm_bleed_marks_outside_it_and_is_pdf_x4(tmp_path: Path) -> None:
