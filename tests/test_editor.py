@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 import pdfread
-from conftest import INVOKE, ROOT, run_task
+from conftest import INVOKE, MANUSCRIPT, ROOT, STYLES, build, refusal, run_task
+from samizdat import pipeline
+from samizdat.errors import ManuscriptError
+from tiny_book import write_manuscript
 
 FINDING = re.compile(r"^(?P<file>[^:]+):(?:(?P<line>\d+):)? (?P<level>error|warning)\[(?P<code>[A-Z]\d{3})\]: (?P<message>.+)$")
 
@@ -32,6 +35,13 @@ def append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
+def refused_check(manuscript: Path) -> str:
+    """What ``invoke check`` prints for a manuscript with an error (and exits 1: see the test below): one line per finding."""
+    with pytest.raises(ManuscriptError) as refused:
+        pipeline.check(manuscript, STYLES)
+    return str(refused.value)
+
+
 def test_check_is_clean_on_the_manuscript() -> None:
     result = run_task("check")
     assert result.returncode == 0
@@ -42,9 +52,7 @@ def test_check_reports_every_finding_one_line_each(manuscript_copy: Path) -> Non
     chapter = manuscript_copy / "03-terror-and-degeneration.md"
     append(chapter, '\nHe said "stop. A [link](nowhere.md), a call[^ghost] and a snowman \u2603.\n\n[^spare]: Never used.\n\n![](images/timeline.svg)\n')
     append(manuscript_copy / "book.yaml", "identifier: urn:isbn:9780306406150\ncolour: red\n")
-    result = run_task("check", "--manuscript", str(manuscript_copy))
-    assert result.returncode == 1
-    got = findings(result.stdout + result.stderr)
+    got = findings(refused_check(manuscript_copy))
     messages = {(Path(f["file"]).name, f["level"], f["message"]) for f in got}
     as_text = "\n".join(f"{name} {level} {message}" for name, level, message in messages)
     assert re.search(r"03-terror-and-degeneration.md error link 'nowhere.md'", as_text)
@@ -59,11 +67,15 @@ def test_check_reports_every_finding_one_line_each(manuscript_copy: Path) -> Non
     assert chapter.read_text().splitlines()[int(line_of_call) - 1].count("[^ghost]") == 1
 
 
-def test_check_exits_0_when_there_are_only_warnings(manuscript_copy: Path) -> None:
-    append(manuscript_copy / "03-terror-and-degeneration.md", '\nAn unbalanced "quotation.\n')
-    result = run_task("check", "--manuscript", str(manuscript_copy))
+def test_check_exits_0_when_there_are_only_warnings_and_1_on_an_error(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path / "m", '# One\n\nAn unbalanced "quotation.\n', author="A. Writer")
+    result = run_task("check", "--manuscript", str(manuscript))
     assert result.returncode == 0
     assert [f["level"] for f in findings(result.stdout)] == ["warning"]
+    append(manuscript / "01.md", "A call[^ghost].\n")
+    result = run_task("check", "--manuscript", str(manuscript))
+    assert result.returncode == 1 and result.stdout == ""
+    assert sorted(f["level"] for f in findings(result.stderr)) == ["error", "warning"]
 
 
 @pytest.mark.parametrize("breakage, fragment", [
@@ -76,9 +88,7 @@ def test_check_rejects_bad_metadata_values(manuscript_copy: Path, breakage: str,
     key = breakage.split(":")[0]
     lines = [line for line in yaml_path.read_text().splitlines() if not line.startswith(f"{key}:")]
     yaml_path.write_text("\n".join(lines + [breakage]) + "\n")
-    result = run_task("check", "--manuscript", str(manuscript_copy))
-    assert result.returncode == 1
-    [finding] = findings(result.stderr)
+    [finding] = findings(refused_check(manuscript_copy))
     assert finding["file"].endswith("book.yaml") and fragment in finding["message"] and finding["line"]
 
 
@@ -86,8 +96,7 @@ def test_duplicate_heading_ids_and_empty_chapters(manuscript_copy: Path) -> None
     append(manuscript_copy / "05-the-chronicler.md", "\n## Again {#beginnings}\n\nText.\n")
     (manuscript_copy / "06-empty.md").write_text("\n\n")
     append(manuscript_copy / "book.yaml", "  - 06-empty.md\n")
-    result = run_task("check", "--manuscript", str(manuscript_copy))
-    messages = [f["message"] for f in findings(result.stderr)]
+    messages = [f["message"] for f in findings(refused_check(manuscript_copy))]
     assert "heading id '#beginnings' is used twice in the book" in messages
     assert "chapter is empty" in messages
 
@@ -124,9 +133,7 @@ def test_remote_and_file_urls_in_the_manuscript_are_refused_without_a_request(ma
     chapter = manuscript_copy / "03-terror-and-degeneration.md"
     append(chapter, "\n" + markdown.format(url=local_server) + "\n")
     for task in ("pdf", "epub"):
-        result = run_task(task, "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
-        assert result.returncode == 1
-        [finding] = findings(result.stderr)
+        [finding] = findings(refusal(task, manuscript_copy, tmp_path))
         assert finding["file"].endswith("03-terror-and-degeneration.md") and finding["line"]
     assert CountingHandler.requests == []
     assert not (tmp_path / "victor-serge.pdf").exists()
@@ -140,12 +147,9 @@ def test_remote_resources_in_stylesheets_are_refused_without_a_request(tmp_path:
     styles = tmp_path / "styles"
     shutil.copytree(ROOT / "styles", styles)
     append(styles / sheet, "\n" + rule.format(url=local_server) + "\n")
-    result = run_task(task, "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
-    assert result.returncode == 1
-    [finding] = findings(result.stderr)
+    [finding] = findings(refusal(task, MANUSCRIPT, tmp_path / "dist", styles))
     assert finding["file"].endswith(sheet) and finding["line"] and f"{local_server}/paper.png" in finding["message"]
     assert (styles / sheet).read_text().splitlines()[int(finding["line"]) - 1].count("paper.png") == 1
-    assert "Traceback" not in result.stderr
     assert CountingHandler.requests == []
 
 
@@ -156,9 +160,7 @@ def test_stylesheets_cannot_read_files_outside_their_folders(tmp_path: Path) -> 
     secret.write_text("body { color: red; }")
     css = styles / "print.css"
     css.write_text(f'@import url("{secret.as_uri()}");\n' + css.read_text())
-    result = run_task("pdf", "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
-    assert result.returncode == 1
-    [finding] = findings(result.stderr)
+    [finding] = findings(refusal("pdf", MANUSCRIPT, tmp_path / "dist", styles))
     assert finding["file"].endswith("print.css") and finding["line"] == "1" and "secret.css" in finding["message"] and "refused" in finding["message"]
 
 
@@ -171,25 +173,24 @@ def test_symlinks_out_of_the_manuscript_are_refused(manuscript_copy: Path, tmp_p
     picture.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (manuscript_copy / "images" / "timeline.svg").unlink()
     (manuscript_copy / "images" / "timeline.svg").symlink_to(picture)
-    result = run_task("check", "--manuscript", str(manuscript_copy))
-    assert result.returncode == 1
-    messages = [f["message"] for f in findings(result.stderr)]
+    messages = [f["message"] for f in findings(refused_check(manuscript_copy))]
     assert "chapter '04-opposition-and-exile.md' lies outside the manuscript folder" in messages
     assert "image 'images/timeline.svg' lies outside the manuscript folder" in messages
 
 
 def test_progress_reports_stages_and_quiet_silences_it(tmp_path: Path) -> None:
-    loud = run_task("pdf", "--dist", str(tmp_path))
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n", author="A. Writer")
+    loud = run_task("pdf", "--manuscript", str(manuscript), "--dist", str(tmp_path))
     stages = [line.split()[0] for line in loud.stderr.splitlines()]
     assert stages == ["parse", "layout", "write", "pdf"]
     assert re.search(r"layout\s+\d+ pages\s+\[\d+\.\d+s\]", loud.stderr)
-    quiet = run_task("pdf", "--dist", str(tmp_path), "--quiet")
-    assert quiet.stderr == ""
+    quiet = run_task("pdf", "--manuscript", str(manuscript), "--dist", str(tmp_path), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
 
 
 def test_an_interrupted_build_leaves_the_last_good_output(manuscript_copy: Path, tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    assert run_task("pdf", "--manuscript", str(manuscript_copy), "--dist", str(dist), "--quiet").returncode == 0
+    build("pdf", manuscript_copy, dist)
     before = (dist / "victor-serge.pdf").read_bytes()
     yaml_path = manuscript_copy / "book.yaml"
     yaml_path.write_text(yaml_path.read_text().replace("page_size: A5", "page_size: half-letter"))
@@ -266,7 +267,5 @@ def test_a_restyled_folder_missing_a_stylesheet_is_named(tmp_path: Path, task: s
     styles = tmp_path / "styles"
     shutil.copytree(ROOT / "styles", styles)
     (styles / missing).unlink()
-    result = run_task(task, "--styles", str(styles), "--dist", str(tmp_path / "dist"), "--quiet")
-    assert result.returncode == 1
-    [finding] = findings(result.stderr)
+    [finding] = findings(refusal(task, MANUSCRIPT, tmp_path / "dist", styles))
     assert finding["file"].endswith(missing) and "stylesheet not found" in finding["message"]
