@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 import pdfread
-from conftest import book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
+from conftest import book_yaml, build, chapter_files, chapter_titles, headings, manuscript_words, normalise_words
+from tiny_book import write_manuscript
 
 MM = 72 / 25.4
 
@@ -168,10 +169,8 @@ def test_figure_caption_is_under_the_timeline(built_pdf: Path) -> None:
         assert len(pdf.pages[page_index].Contents.read_bytes()) > 0
 
 
-def test_half_letter_page_size(manuscript_copy: Path, tmp_path: Path) -> None:
-    yaml_path = manuscript_copy / "book.yaml"
-    yaml_path.write_text(yaml_path.read_text().replace("page_size: A5", "page_size: half-letter"))
-    result = run_task("pdf", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / "out"), "--quiet")
-    assert result.returncode == 0, result.stderr
-    page = PdfReader(tmp_path / "out" / "victor-serge.pdf").pages[0]
-    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((5.5 * 72, 8.5 * 72), abs=0.5)
+def test_half_letter_page_size(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n")
+    (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "page_size: half-letter\n")
+    pages = PdfReader(build("pdf", manuscript, tmp_path / "out")).pages
+    assert [(float(page.mediabox.width), float(page.mediabox.height)) for page in pages] == [pytest.approx((5.5 * 72, 8.5 * 72), abs=0.5)] * len(pages)

@@ -22,7 +22,7 @@ from samizdat.fonts import BOOK_FONTS
 from PIL import Image
 
 import pdfread
-from conftest import ROOT, book_yaml, run_task
+from conftest import ROOT, book_yaml, refusal
 from samizdat.press import BLEED_MM, MARGIN_MM, MM, finish_press_pdf
 from samizdat.preflight import preflight, preflight_report
 from samizdat.rules import RULES
@@ -361,8 +361,8 @@ def test_book_with_a_raster_image(manuscript_copy: Path, tmp_path: Path) -> None
                        encoding="utf-8")
     # invoke pdf --press refuses an 85 ppi image before it writes anything (I106, measured by the check); the
     # preflight below finds the same in a press PDF written without that check.
-    refused = run_task("pdf", "--press", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / "task"), "--quiet")
-    assert refused.returncode == 1 and "error[I106]" in refused.stderr and "85 ppi" in refused.stderr and "Traceback" not in refused.stderr
+    refused = refusal("pdf", manuscript_copy, tmp_path / "task", press=True)
+    assert "error[I106]" in refused and "85 ppi" in refused
     press = build_press(manuscript_copy, tmp_path / "dist")
     assert (240, 160, "rgb") in [(image.width, image.height, image.colour) for image in pdfread.images(press)]  # WeasyPrint wrote it in RGB.
 
