@@ -16,7 +16,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from environment import JAVA, NODE_BIN, install_node_packages, node_environment
+from environment import JAVA, JAVA_FLAGS, NODE_BIN, install_node_packages, node_environment
 from conftest import MANUSCRIPT, ROOT, build, manuscript_words, normalise_words, refusal
 
 A11Y = ROOT / "tests" / "a11y" / "node_modules"
@@ -177,7 +177,7 @@ def test_language_direction_and_figures(builds: dict[str, Path], tmp_path: Path)
     shutil.copytree(MANUSCRIPT, hebrew)
     # An English text with Hebrew furniture: the book silences the warning that its text is not Hebrew.
     (hebrew / "book.yaml").write_text((hebrew / "book.yaml").read_text().replace("language: en", "language: he").replace("[M108]", "[M108, T103]"))
-    build(hebrew, tmp_path / "dist")
+    build_web(hebrew, tmp_path / "dist")
     index = parse(tmp_path / "dist" / "victor-serge-web" / "index.html")
     assert (index.get("lang"), index.get("dir")) == ("he", "rtl")
     chapter = parse(tmp_path / "dist" / "victor-serge-web" / "01-beginnings.html")
@@ -263,7 +263,7 @@ def test_a_bad_stylesheet_stops_the_build_and_keeps_the_last_good_site(builds: d
 
 def test_the_nu_html_checker_finds_no_error(builds: dict[str, Path]) -> None:
     install_node_packages()
-    result = subprocess.run([JAVA, "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, pages(builds))],
+    result = subprocess.run([JAVA, *JAVA_FLAGS, "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, pages(builds))],
                             capture_output=True, text=True, timeout=300)
     messages = json.loads(result.stderr or result.stdout)["messages"]
     assert [(Path(urlsplit(m.get("url", "")).path).name, m.get("lastLine"), m["message"]) for m in messages] == []
