@@ -180,10 +180,10 @@ def test_symlinks_out_of_the_manuscript_are_refused(manuscript_copy: Path, tmp_p
 
 def test_progress_reports_stages_and_quiet_silences_it(tmp_path: Path) -> None:
     manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n", author="A. Writer")
-    loud = run_task("pdf", "--manuscript", str(manuscript), "--dist", str(tmp_path))
-    stages = [line.split()[0] for line in loud.stderr.splitlines()]
-    assert stages == ["parse", "layout", "write", "pdf"]
-    assert re.search(r"layout\s+\d+ pages\s+\[\d+\.\d+s\]", loud.stderr)
+    said: list[str] = []
+    pipeline.build("pdf", manuscript, tmp_path, STYLES, report=said.append)  # what invoke pdf prints without --quiet
+    assert [line.split()[0] for line in said] == ["parse", "layout", "write", "pdf"]
+    assert re.search(r"layout\s+\d+ pages\s+\[\d+\.\d+s\]", "\n".join(said))
     quiet = run_task("pdf", "--manuscript", str(manuscript), "--dist", str(tmp_path), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
 
@@ -206,12 +206,13 @@ def test_an_interrupted_build_leaves_the_last_good_output(manuscript_copy: Path,
 
 
 def test_concurrent_builds_never_leave_a_damaged_file(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path / "m", *[f"# Chapter {n}\n\n{'Words on a page. ' * 200}\n" for n in range(1, 4)], author="A. Writer")
     dist = tmp_path / "dist"
-    processes = [subprocess.Popen([*INVOKE, task, "--dist", str(dist), "--quiet"], cwd=ROOT, stderr=subprocess.PIPE)
+    processes = [subprocess.Popen([*INVOKE, task, "--manuscript", str(manuscript), "--dist", str(dist), "--quiet"], cwd=ROOT, stderr=subprocess.PIPE)
                  for task in ("pdf", "pdf", "epub", "epub")]
     assert all(process.wait(timeout=300) == 0 for process in processes)
-    assert pdfread.syntax_problems(dist / "victor-serge.pdf") == []
-    assert sorted(p.name for p in dist.iterdir() if not p.name.startswith(".samizdat")) == ["victor-serge.epub", "victor-serge.pdf"]
+    assert pdfread.syntax_problems(dist / "t.pdf") == []
+    assert sorted(p.name for p in dist.iterdir() if not p.name.startswith(".samizdat")) == ["t.epub", "t.pdf"]
     assert not list(dist.rglob("*.part"))
 
 
@@ -236,24 +237,25 @@ class Lines:
         pytest.fail(f"never saw {pattern!r}: {''.join(self.seen)}")
 
 
-def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(manuscript_copy: Path, tmp_path: Path) -> None:
+def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n", "# Two\n\nMore text.\n", author="A. Writer")
     dist = tmp_path / "dist"
-    process = subprocess.Popen([*INVOKE, "watch", "--formats", "pdf", "--manuscript", str(manuscript_copy), "--dist", str(dist)],
+    process = subprocess.Popen([*INVOKE, "watch", "--formats", "pdf", "--manuscript", str(manuscript), "--dist", str(dist)],
                                cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     lines = Lines(process)
     try:
         lines.wait_for(r"^watch\s+watching")
-        first = (dist / "victor-serge.pdf").read_bytes()
-        chapter = manuscript_copy / "03-terror-and-degeneration.md"
+        first = (dist / "t.pdf").read_bytes()
+        chapter = manuscript / "02.md"
         append(chapter, "\nA new closing sentence.\n")
-        lines.wait_for(r"^watch\s+changed: 03-terror-and-degeneration.md")
+        lines.wait_for(r"^watch\s+changed: 02.md")
         lines.wait_for(r"^watch\s+rebuilt pdf\s+\[\d+\.\d+s\]")
-        after_edit = (dist / "victor-serge.pdf").read_bytes()
+        after_edit = (dist / "t.pdf").read_bytes()
         assert after_edit != first
         append(chapter, "\nA broken call[^nowhere].\n")
         lines.wait_for(r"error\[N101\]: footnote \[\^nowhere\] has no definition")
         lines.wait_for(r"^watch\s+build failed")
-        assert (dist / "victor-serge.pdf").read_bytes() == after_edit
+        assert (dist / "t.pdf").read_bytes() == after_edit
         chapter.write_text(chapter.read_text().replace("[^nowhere]", ""))
         lines.wait_for(r"^watch\s+rebuilt pdf")
         assert process.poll() is None
