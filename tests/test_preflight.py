@@ -3,7 +3,7 @@
 The preflight is fed small PDFs built here with pikepdf, one per rule, each broken
 in one way and otherwise a clean PDF/X-4 (the clean one must pass with no finding,
 or the broken ones would prove nothing). The end-to-end tests build the real
-manuscript as a press PDF through the CLI, finish it, and read the result with
+manuscript as a press PDF, finish it, and read the result with
 PDFium (boxes, images, rendering, text) as well as pikepdf.
 """
 
