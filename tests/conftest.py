@@ -21,6 +21,11 @@ INVOKE = [sys.executable, "-m", "invoke"]
 EPOCH = "1764000000"  # SOURCE_DATE_EPOCH for the builds that must be reproducible
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fuzz batch first: it is the longest test by far, so that with -n it runs beside the rest, not after it."""
+    items.sort(key=lambda item: item.get_closest_marker("fuzz") is None)
+
+
 def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run an Invoke task from the repository root, as a user would."""
     return subprocess.run([*INVOKE, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
