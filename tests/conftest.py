@@ -22,8 +22,8 @@ EPOCH = "1764000000"  # SOURCE_DATE_EPOCH for the builds that must be reproducib
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The fuzz batch first: it is the longest test by far, so that with -n it runs beside the rest, not after it."""
-    items.sort(key=lambda item: item.get_closest_marker("fuzz") is None)
+    """The fuzz batch first, then the modules marked long: with -n they run beside the rest, not after it."""
+    items.sort(key=lambda item: (item.get_closest_marker("fuzz") is None, item.get_closest_marker("long") is None))
 
 
 def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -15,6 +15,8 @@ from conftest import EPOCH, MANUSCRIPT, ROOT, STYLES, build
 from samizdat import pipeline
 from tiny_book import write_manuscript
 
+pytestmark = pytest.mark.long
+
 
 def build_all(manuscript: Path, dist: Path) -> str:
     """``invoke build`` in this process: what it reports."""

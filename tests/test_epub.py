@@ -18,6 +18,8 @@ from environment import ace_violations, daisy_ace, epubcheck, serious
 import pdfread
 from conftest import EPOCH, MANUSCRIPT, ROOT, book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
 
+pytestmark = pytest.mark.long
+
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
     "dc": "http://purl.org/dc/elements/1.1/",

@@ -19,6 +19,8 @@ from PIL import Image
 from environment import JAVA, JAVA_FLAGS, NODE_BIN, install_node_packages, node_environment
 from conftest import MANUSCRIPT, ROOT, build, manuscript_words, normalise_words, refusal
 
+pytestmark = pytest.mark.long
+
 A11Y = ROOT / "tests" / "a11y" / "node_modules"
 VNU = A11Y / "vnu-jar" / "build" / "dist" / "vnu.jar"
 FIXTURE = ROOT / "tests" / "fixtures" / "every-feature.md"
