@@ -1,7 +1,9 @@
-"""Shared fixtures: the real manuscript, built once per session through the real CLI."""
+"""Shared fixtures and helpers: the real manuscript built once per test process through the real CLI, and builds
+in-process (``build``, ``refusal``) for the many tests that are about what a build makes or refuses, not about the CLI."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,7 +16,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MANUSCRIPT = ROOT / "manuscript"
+STYLES = ROOT / "styles"
 INVOKE = [sys.executable, "-m", "invoke"]
+EPOCH = "1764000000"  # SOURCE_DATE_EPOCH for the builds that must be reproducible
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fuzz batch first, then the modules marked long: with -n they run beside the rest, not after it."""
+    items.sort(key=lambda item: (item.get_closest_marker("fuzz") is None, item.get_closest_marker("long") is None))
 
 
 def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -61,11 +70,30 @@ def manuscript_words(manuscript: Path = MANUSCRIPT) -> Counter:
     return words
 
 
+def build(kind: str, manuscript: Path, dist: Path, styles: Path = STYLES, warnings: list[str] | None = None, **options) -> Path:
+    """Build one output in this process, as ``invoke KIND`` would; what it warns about goes to ``warnings`` if given."""
+    from samizdat import pipeline
+
+    warn = warnings.append if warnings is not None else pipeline.quiet
+    [path] = pipeline.build(kind, manuscript, dist, styles, report=pipeline.quiet, warn=warn, **options)
+    return path
+
+
+def refusal(kind: str, manuscript: Path, dist: Path, styles: Path = STYLES, **options) -> str:
+    """The lines a refused build prints (one per finding); fails the test if the build is not refused."""
+    from samizdat.errors import ManuscriptError
+
+    with pytest.raises(ManuscriptError) as refused:
+        build(kind, manuscript, dist, styles, **options)
+    return str(refused.value)
+
+
 @pytest.fixture(scope="session")
 def built_pdf(tmp_path_factory) -> Path:
+    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte)."""
     dist = tmp_path_factory.mktemp("dist")
-    result = run_task("pdf", "--dist", str(dist), "--quiet")
-    assert result.returncode == 0, result.stderr
+    result = run_task("pdf", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
     return dist / f"{book_yaml()['slug']}.pdf"
 
 
@@ -75,12 +103,3 @@ def manuscript_copy(tmp_path) -> Path:
     copy = tmp_path / "manuscript"
     shutil.copytree(MANUSCRIPT, copy)
     return copy
-
-
-def pdftotext(pdf: Path, *args: str) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", *args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def page_texts(pdf: Path) -> list[str]:
-    """The text layer of each page (poppler), split on form feeds."""
-    return pdftotext(pdf).split("\f")[:-1]

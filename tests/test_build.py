@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,45 +10,64 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import MANUSCRIPT, ROOT, book_yaml, run_task
+import pdfread
+from conftest import EPOCH, MANUSCRIPT, ROOT, STYLES, build
+from samizdat import pipeline
+from tiny_book import write_manuscript
 
-EPOCH_ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000"}
+pytestmark = pytest.mark.long
 
 
-def test_build_makes_both_outputs_then_does_nothing_until_an_input_changes(manuscript_copy: Path, tmp_path: Path) -> None:
+def build_all(manuscript: Path, dist: Path) -> str:
+    """``invoke build`` in this process: what it reports."""
+    said: list[str] = []
+    pipeline.build_all(manuscript, dist, STYLES, report=said.append)
+    return "\n".join(said)
+
+
+class Stale(Exception):
+    """Raised where a build would begin: the up-to-date check said no."""
+
+
+def stale(*args, **kwargs) -> None:
+    raise Stale
+
+
+def test_build_makes_every_output_then_does_nothing_until_an_input_output_or_samizdat_changes(tmp_path: Path, monkeypatch) -> None:
+    manuscript = write_manuscript(tmp_path / "manuscript", "# One\n\nText.\n", "# Two\n\nMore text.\n", author="A. Writer")
     dist = tmp_path / "dist"
-    first = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
-    assert first.returncode == 0, first.stderr
-    outputs = {name: (dist / name).stat().st_mtime_ns for name in ("victor-serge.pdf", "victor-serge.epub")}
-    again = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
-    assert again.returncode == 0 and "up to date" in again.stderr
+    assert "up to date" not in build_all(manuscript, dist)
+    outputs = {name: (dist / name).stat().st_mtime_ns for name in ("t.pdf", "t.epub", "t-web/index.html")}
+    assert "up to date" in build_all(manuscript, dist)
     assert {name: (dist / name).stat().st_mtime_ns for name in outputs} == outputs
-    # The up-to-date path never imports WeasyPrint.
-    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "invoke", "build", "--manuscript", str(manuscript_copy), "--dist", str(dist)],
+    # Through the real task, the up-to-date path never imports WeasyPrint.
+    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "invoke", "build", "--manuscript", str(manuscript), "--dist", str(dist)],
                            cwd=ROOT, capture_output=True, text=True)
-    assert "up to date" in probe.stderr and "weasyprint" not in probe.stderr
-    chapter = manuscript_copy / "03-terror-and-degeneration.md"
+    assert probe.returncode == 0 and "up to date" in probe.stderr and "weasyprint" not in probe.stderr
+    chapter = manuscript / "02.md"
     chapter.write_text(chapter.read_text() + "\nA new last sentence.\n")
-    third = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
-    assert "up to date" not in third.stderr
+    assert "up to date" not in build_all(manuscript, dist)
     assert all((dist / name).stat().st_mtime_ns != mtime for name, mtime in outputs.items())
-    (dist / "victor-serge.epub").unlink()
-    fourth = run_task("build", "--manuscript", str(manuscript_copy), "--dist", str(dist))
-    assert "up to date" not in fourth.stderr and (dist / "victor-serge.epub").is_file()
+    (dist / "t.epub").unlink()  # outputs deleted by hand are made again
+    shutil.rmtree(dist / "t-web")
+    assert "up to date" not in build_all(manuscript, dist) and (dist / "t.epub").is_file() and (dist / "t-web" / "index.html").is_file()
+    assert "up to date" in build_all(manuscript, dist)
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "samizdat after an upgrade")
+    monkeypatch.setattr(pipeline, "load", stale)  # where the build would begin
+    with pytest.raises(Stale):
+        build_all(manuscript, dist)
 
 
-def test_pdf_is_byte_identical_across_builds_with_source_date_epoch(tmp_path: Path) -> None:
-    for name in ("a", "b"):
-        result = run_task("pdf", "--dist", str(tmp_path / name), "--quiet", env=EPOCH_ENV)
-        assert result.returncode == 0, result.stderr
-    slug = book_yaml()["slug"]
-    assert (tmp_path / "a" / f"{slug}.pdf").read_bytes() == (tmp_path / "b" / f"{slug}.pdf").read_bytes()
+def test_pdf_is_byte_identical_across_builds_with_source_date_epoch(built_pdf: Path, tmp_path: Path, monkeypatch) -> None:
+    """This process's build and the one ``invoke pdf`` made in another process (conftest.built_pdf)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert build("pdf", MANUSCRIPT, tmp_path).read_bytes() == built_pdf.read_bytes()
 
 
 def pdf_facts(path: Path) -> dict:
     """What a reader sees and uses: page texts (heads, folios, notes), bookmarks, links."""
     reader = PdfReader(path)
-    texts = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    texts = pdfread.page_texts(path)
 
     def outline(items, depth=0):
         entries = []
@@ -89,7 +108,7 @@ def write_whole(book, path: Path) -> None:
 
 
 def test_chapter_by_chapter_layout_equals_the_whole_layout(typeset, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     book, setter = typeset
     setter.write(setter.layout_by_chapter(book), tmp_path / "parts.pdf", "pdf/ua-1")
     write_whole(book, tmp_path / "whole.pdf")
@@ -115,7 +134,7 @@ def test_an_edit_that_shifts_pages_relays_later_chapters_and_still_equals_a_whol
     from samizdat.book import load_book
     from samizdat.pdf import Typesetter
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     book = load_book(manuscript_copy)
     setter = Typesetter(book, ROOT / "styles")
     setter.layout_by_chapter(book)  # the layouts a watch session would hold

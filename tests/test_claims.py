@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import ROOT, page_texts, pdftotext, run_task
+import pdfread
+from conftest import ROOT, run_task
 from samizdat import pipeline
 from samizdat.book import load_book
 from samizdat.errors import ManuscriptError
@@ -61,7 +61,7 @@ def test_cover_splits_a_title_at_its_colon_and_prints_subtitle_and_rights(tmp_pa
     manuscript = write_manuscript(tmp_path, 'title: "Main Words: The Second Line"\nsubtitle: A Subtitle Here\n'
                                             "rights: Free to copy\npublisher: Small Press\n", {})
     pdf = build("pdf", manuscript, tmp_path / "dist")
-    cover, contents = page_texts(pdf)[:2]
+    cover, contents = pdfread.page_texts(pdf)[:2]
     lines = [line.strip() for line in cover.splitlines() if line.strip()]
     assert lines[:3] == ["Main Words", "The Second Line", "A Subtitle Here"]
     assert "SMALL PRESS" in cover.upper() and "Free to copy" in contents
@@ -89,8 +89,7 @@ def test_png_jpeg_gif_and_webp_images_reach_both_outputs(tmp_path: Path) -> None
     for kind, pillow_format in formats.items():
         Image.new("RGB", (600, 600), (200, 40, 40)).save(manuscript / "images" / f"square.{kind}", pillow_format)
     pdf = build("pdf", manuscript, tmp_path / "dist")
-    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert len([line for line in listed.splitlines()[2:] if " 600   600 " in line]) == 4
+    assert [(image.width, image.height) for image in pdfread.images(pdf)] == [(600, 600)] * 4
     epub = build("epub", manuscript, tmp_path / "dist")
     with zipfile.ZipFile(epub) as archive:
         opf = archive.read("EPUB/content.opf").decode()
@@ -101,7 +100,7 @@ def test_png_jpeg_gif_and_webp_images_reach_both_outputs(tmp_path: Path) -> None
 def test_text_is_hyphenated_in_the_language_book_yaml_names(tmp_path: Path) -> None:
     words = " ".join(["Die Donaudampfschifffahrtsgesellschaft und die Bundesverfassungsgerichtsentscheidung"] * 6)
     manuscript = write_manuscript(tmp_path, "title: Ein Buch\nlanguage: de\n", {"01.md": "# Eins\n\n" + f"{words}\n\n" * 5})
-    text = pdftotext(build("pdf", manuscript, tmp_path / "dist"), "-layout")
+    text = pdfread.text(build("pdf", manuscript, tmp_path / "dist"))
     broken = re.findall(r"(\w+)-\s*\n\s*(\w+)", text)
     assert broken and all(head + tail in words.replace(" ", "") or (head + tail) in words for head, tail in broken)
 
@@ -120,9 +119,8 @@ def test_the_seed_pamphlet_has_exactly_its_pages(built_pdf: Path) -> None:
 
 def test_the_figure_caption_sits_under_the_figure(built_pdf: Path) -> None:
     """By position: every word of the timeline is above the caption's first line, on the same page."""
-    bbox = subprocess.run(["pdftotext", "-bbox", str(built_pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for page in bbox.split("<page ")[1:]:
-        found = [(m.group(5), float(m.group(2))) for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)</word>', page)]
+    for number in range(1, pdfread.page_count(built_pdf) + 1):
+        found = [(word.text, word.top) for word in pdfread.page_words(built_pdf, number)]
         if any(word == "move:" for word, _ in found):
             caption_top = next(top for word, top in found if word == "move:")
             labels = [top for word, top in found if word in {"Dies", "Moves", "Expelled", "Arrested"}]  # words only the timeline has
@@ -139,7 +137,7 @@ def test_smart_punctuation_reaches_metadata_captions_and_notes_keep_paragraphs(t
     })
     pdf = build("pdf", manuscript, tmp_path / "dist")
     assert PdfReader(pdf).metadata.title == "Serge’s “Life” – 1890"
-    text = pdftotext(pdf)
+    text = pdfread.text(pdf)
     assert "The “dot” – small" in text
     assert text.count("example.org/path") == 1  # an autolink's address is printed once
     lines = [line.strip() for line in text.splitlines()]
@@ -155,19 +153,16 @@ def test_back_cover_carries_blurb_publisher_and_a_barcode_a_scanner_reads(tmp_pa
     pdf = build("pdf", manuscript, tmp_path / "dist")
     pages = len(PdfReader(pdf).pages)
     assert pages % 4 == 0
-    back = pdftotext(pdf, "-f", str(pages), "-l", str(pages))
+    back = pdfread.page_text(pdf, pages)
     assert "A blurb for the back." in back and "ISBN 978-3-16-148410-0" in back and "SMALL PRESS" in back.upper()
-    subprocess.run(["pdftoppm", "-png", "-r", "300", "-f", str(pages), "-l", str(pages), "-singlefile", str(pdf), str(tmp_path / "back")], check=True)
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "back.png")], capture_output=True, text=True)
-    assert scanned.stdout.split() == ["9783161484100"]
+    assert pdfread.barcodes(pdfread.render(pdf, pages, dpi=300)) == ["9783161484100"]
 
 
 def test_a_long_code_line_wraps_with_a_hanging_continuation(tmp_path: Path) -> None:
     code = "very_long_command --with-an-option=value --another=another-value --third-option=yes --fourth=no input.txt\n    indented\n"
     manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": f"# One\n\n```\nshort\n{code}```\n"})
     pdf = build("pdf", manuscript, tmp_path / "dist")
-    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "3", "-l", "3", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    x = {m.group(2): float(m.group(1)) for m in re.finditer(r'<word xMin="([\d.]+)"[^>]*>([^<]+)</word>', bbox)}
+    x = {word.text: word.x0 for word in pdfread.page_words(pdf, 3)}
     continuation = next(word for word in x if word.startswith(("--third", "--fourth", "input.txt")))
     assert x["short"] == pytest.approx(x["very_long_command"])
     assert x[continuation] > x["indented"] > x["short"]  # wrapped text hangs further in than the source's own indent
@@ -176,14 +171,13 @@ def test_a_long_code_line_wraps_with_a_hanging_continuation(tmp_path: Path) -> N
 def test_an_unsized_raster_image_prints_at_300_ppi(tmp_path: Path) -> None:
     manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": "# One\n\nText.\n\n![A square](square.png)\n"})
     Image.new("RGB", (300, 300), (20, 90, 160)).save(manuscript / "square.png")
-    listed = subprocess.run(["pdfimages", "-list", str(build("pdf", manuscript, tmp_path / "dist"))], capture_output=True, text=True, check=True).stdout
-    [row] = [line.split() for line in listed.splitlines()[2:]]
-    assert abs(int(row[12]) - 300) <= 1 and abs(int(row[13]) - 300) <= 1  # pdfimages' x-ppi and y-ppi
+    [image] = pdfread.images(build("pdf", manuscript, tmp_path / "dist"))
+    assert abs(image.x_ppi - 300) <= 1 and abs(image.y_ppi - 300) <= 1
 
 
 def test_no_page_ends_on_a_hyphenated_word(built_pdf: Path) -> None:
     """A word is never split across a page turn (the seed had 'col-' at the foot of page 7 before the fix)."""
-    for number, page in enumerate(pdftotext(built_pdf, "-layout").split("\f")[:-1], start=1):
+    for number, page in enumerate(pdfread.page_texts(built_pdf), start=1):
         lines = [line.strip() for line in page.splitlines() if re.search(r"[a-z]", line)]
         assert not (lines and re.search(r"\w-$", lines[-1])), f"page {number} ends with {lines[-1]!r}"
 
@@ -197,7 +191,7 @@ def test_a_variant_that_cannot_hold_is_refused_with_what_to_do(tmp_path: Path, o
 
 
 def test_check_measures_how_sharp_each_raster_image_prints(tmp_path: Path) -> None:
-    """The printed width comes from a layout with the book's stylesheets; pdfimages reads the same ppi in the PDF."""
+    """The printed width comes from a layout with the book's stylesheets; PDFium reads the same ppi in the PDF."""
     chapter = ("# One\n\n![Low](images/low.png \"A coarse picture.\")\n\n![Mid](images/mid.png \"A middling picture.\")\n\n"
                "![High](images/high.png \"A sharp picture.\")\n\nText with ![inline](images/mid.png) picture.\n")
     manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": chapter})
@@ -211,6 +205,5 @@ def test_check_measures_how_sharp_each_raster_image_prints(tmp_path: Path) -> No
     ppi = int(re.search(r"(\d+) ppi", found["I105", 5]).group(1))
     (manuscript / "01.md").write_text(chapter.replace('![Low](images/low.png "A coarse picture.")', ""))
     pdf = build("pdf", manuscript, tmp_path / "dist")  # a warning does not stop the build
-    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
-    x_ppi = sorted(int(row.split()[12]) for row in listed.splitlines()[2:])
+    x_ppi = sorted(image.x_ppi for image in pdfread.images(pdf))
     assert abs(x_ppi[0] - ppi) <= 2 and 298 <= x_ppi[1] <= 302  # the middling figure, then the inline copy at 300

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from conftest import pdftotext, run_task
-
-
-def build(manuscript: Path, dist: Path):
-    return run_task("pdf", "--manuscript", str(manuscript), "--dist", str(dist), "--quiet")
+import pdfread
+from conftest import build, refusal, run_task
+from tiny_book import write_manuscript
 
 
 @pytest.fixture()
-def good_build(manuscript_copy: Path, tmp_path: Path) -> tuple[Path, Path, bytes]:
+def good_build(manuscript_copy: Path, built_pdf: Path, tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A scratch manuscript and a dist/ holding its good pamphlet (the session's build of the same manuscript)."""
     dist = tmp_path / "dist"
-    result = build(manuscript_copy, dist)
-    assert result.returncode == 0, result.stderr
-    output = dist / "victor-serge.pdf"
-    return manuscript_copy, dist, output.read_bytes()
+    dist.mkdir()
+    shutil.copy(built_pdf, dist / "victor-serge.pdf")
+    return manuscript_copy, dist, built_pdf.read_bytes()
 
 
 def assert_refused(result, *fragments: str) -> None:
-    assert result.returncode != 0
+    assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -53,37 +52,47 @@ def test_bad_input_is_one_line_and_loses_nothing(good_build, breakage: str) -> N
     manuscript, dist, before = good_build
     _, breaking, fragments = BREAKAGES[breakage]
     breaking(manuscript)
-    result = build(manuscript, dist)
-    assert_refused(result, *fragments)
+    [line] = refusal("pdf", manuscript, dist).splitlines()
+    assert all(fragment in line for fragment in fragments), line
     assert (dist / "victor-serge.pdf").read_bytes() == before
     assert [p.name for p in dist.iterdir()] == ["victor-serge.pdf"], "a temporary file was left behind"
 
 
-def test_unknown_key_is_a_warning_naming_it(manuscript_copy: Path, tmp_path: Path) -> None:
-    (manuscript_copy / "book.yaml").write_text((manuscript_copy / "book.yaml").read_text() + "colour: red\n")
-    result = build(manuscript_copy, tmp_path / "dist")
-    assert result.returncode == 0
-    assert re.search(r"book\.yaml:\d+: warning\[M105\]: unknown key 'colour'", result.stderr)
+def test_through_the_task_a_manuscript_problem_is_one_line_on_stderr_and_exit_status_1(good_build) -> None:
+    manuscript, dist, before = good_build
+    (manuscript / "images" / "timeline.svg").unlink()
+    result = run_task("pdf", "--manuscript", str(manuscript), "--dist", str(dist), "--quiet")
+    assert_refused(result, "01-beginnings.md:5:", "images/timeline.svg", "not found")
+    assert (dist / "victor-serge.pdf").read_bytes() == before
+    assert [p.name for p in dist.iterdir()] == ["victor-serge.pdf"]
 
 
-def test_default_identifier_is_stable_and_chapters_default_to_sorted_files(manuscript_copy: Path, tmp_path: Path) -> None:
-    text = (manuscript_copy / "book.yaml").read_text()
-    (manuscript_copy / "book.yaml").write_text(text.split("chapters:")[0])
-    first = build(manuscript_copy, tmp_path / "a")
-    second = build(manuscript_copy, tmp_path / "b")
-    assert first.returncode == second.returncode == 0
-    outlines = [[item.title for item in PdfReader(tmp_path / d / "victor-serge.pdf").outline if not isinstance(item, list)] for d in "ab"]
-    assert outlines[0] == outlines[1] == ["Beginnings", "Prison, Spain and Russia", "Terror and Degeneration", "Opposition and Exile", "The Chronicler"]
-    assert "urn:uuid" not in pdftotext(tmp_path / "a" / "victor-serge.pdf"), "a generated identifier means nothing to a reader"
+def test_unknown_key_is_a_warning_naming_it(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path / "manuscript", "# One\n\nText.\n", author="A. Writer")
+    (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "colour: red\n")
+    warnings: list[str] = []
+    assert build("pdf", manuscript, tmp_path / "dist", warnings=warnings).is_file()  # a warning does not stop the build
+    assert [line for line in warnings if re.search(r"book\.yaml:4: warning\[M105\]: unknown key 'colour'", line)], warnings
+
+
+def test_default_identifier_is_stable_and_chapters_default_to_sorted_files(tmp_path: Path) -> None:
+    manuscript = tmp_path / "manuscript"
+    manuscript.mkdir()
+    (manuscript / "book.yaml").write_text("title: T\nlanguage: en\nauthor: A. Writer\n")
+    for name, title in (("10-third.md", "Third"), ("02-second.md", "Second"), ("01-first.md", "First")):
+        (manuscript / name).write_text(f"# {title}\n\nText.\n")
     identifiers = []
     for d in "ab":
-        assert run_task("epub", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / d), "--quiet").returncode == 0
-        with zipfile.ZipFile(tmp_path / d / "victor-serge.epub") as epub:
+        pdf = build("pdf", manuscript, tmp_path / d)
+        assert [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)] == ["First", "Second", "Third"]
+        assert "urn:uuid" not in pdfread.text(pdf), "a generated identifier means nothing to a reader"
+        with zipfile.ZipFile(build("epub", manuscript, tmp_path / d)) as epub:
             identifiers.append(re.findall(r"<dc:identifier[^>]*>(urn:uuid:[0-9a-f-]{36})<", epub.read("EPUB/content.opf").decode()))
     assert identifiers[0] == identifiers[1] and len(identifiers[0]) == 1
 
 
-def test_tasks_are_listed_with_descriptions() -> None:
+def test_tasks_are_listed_with_descriptions_and_documented_one_by_one() -> None:
     result = run_task("--list")
     assert result.returncode == 0
     assert "pdf" in result.stdout and "pamphlet" in result.stdout
+    assert "html" in run_task("--help", "watch").stdout

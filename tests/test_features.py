@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+import pdfread
 from environment import epubcheck, serious
-from conftest import normalise_words, run_task
+from conftest import STYLES, build, normalise_words
+from samizdat import pipeline
 
 FIXTURE = Path(__file__).parent / "fixtures" / "every-feature.md"
 
@@ -24,10 +25,11 @@ def feature_build(tmp_path_factory) -> Path:
     shutil.copytree(Path(__file__).parent.parent / "manuscript", manuscript)
     shutil.copy(FIXTURE, manuscript / "06-every-feature.md")
     (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "  - 06-every-feature.md\n")
-    for task in ("check", "pdf", "epub"):
-        args = ["--manuscript", str(manuscript)] + ([] if task == "check" else ["--dist", str(root / "dist"), "--quiet"])
-        result = run_task(task, *args)
-        assert result.returncode == 0 and result.stdout.strip() == "" and "warning" not in result.stderr, result.stdout + result.stderr
+    assert pipeline.check(manuscript, STYLES) == []  # no finding at all, not even a warning
+    warnings: list[str] = []
+    for kind in ("pdf", "epub"):
+        build(kind, manuscript, root / "dist", warnings=warnings)
+    assert warnings == []
     return root / "dist"
 
 
@@ -54,10 +56,10 @@ def test_every_feature_renders_in_the_epub(feature_build: Path) -> None:
 
 def test_every_feature_pdf_uses_only_the_book_fonts_and_is_clean(feature_build: Path) -> None:
     pdf = feature_build / "victor-serge.pdf"
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
-    assert fonts and all(re.match(r"[A-Z]{6}\+Source-(Serif-4|Sans-3|Code-Pro)", line) for line in fonts), fonts
-    assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    fonts = [font.name for font in pdfread.fonts(pdf)]
+    assert fonts and all(re.match(r"[A-Z]{6}\+Source-(Serif-4|Sans-3|Code-Pro)", name) for name in fonts), fonts
+    assert pdfread.syntax_problems(pdf) == []
+    text = pdfread.text(pdf)
     assert "(https://example.org/serge?a=1&b=2)" in text.replace("\n", "")  # the address is printed for paper readers
     found = normalise_words(text)
     for word in ("struck", "blockquote", "brussels", "specials", "superscript", "comintern"):

@@ -1,13 +1,12 @@
 """Books in other languages: language of parts, right-to-left books, slugs from any script, script fallback fonts.
 
 Small books in French, German, Russian, Arabic and Hebrew are built once each (PDF and
-EPUB) and read back with pdftotext, pdffonts, pikepdf, pypdf, lxml and EPUBCheck.
+EPUB) and read back with PDFium, pikepdf, pypdf, lxml and EPUBCheck.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -22,12 +21,12 @@ from samizdat.book import load_book
 from samizdat.booklet import impose, is_right_to_left, saddle_stitch_order
 from samizdat.errors import ManuscriptError
 from samizdat.markdown import create_parser
-from tiny_book import STYLES, build, pdffonts
+import pdfread
+from tiny_book import STYLES, build
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 OPF = {"opf": "http://www.idpf.org/2007/opf"}
-BIDI_CONTROLS = dict.fromkeys(range(0x202A, 0x202F))  # pdftotext marks embedded runs with these.
 PACKAGED_FONT = re.compile(r"[A-Z]{6}\+(Source-(Serif-4|Sans-3|Code-Pro)\b|Amiri\b|Frank-?Ruhl-?Libre\b)")
 
 # language → (title, chapter text, the contents label the furniture must use)
@@ -54,11 +53,6 @@ def findings(manuscript: Path) -> list:
         return list(load_book(manuscript, STYLES).warnings)
     except ManuscriptError as error:
         return list(error.findings)
-
-
-def pdftotext(pdf: Path, *args: str) -> str:
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", *args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return text.translate(BIDI_CONTROLS)
 
 
 def epubcheck_messages(epub: Path) -> list[tuple[str, str]]:
@@ -156,8 +150,8 @@ def built(request, tmp_path_factory) -> tuple[str, Path, Path]:
 def test_furniture_is_in_the_book_language(built) -> None:
     language, pdf, epub = built
     contents = BOOKS[language][2]
-    # pdftotext may split an Arabic word where a letter does not join the next (المحتو يات).
-    assert contents.replace(" ", "") in pdftotext(pdf, "-f", "2", "-l", "2").replace(" ", "")
+    # A text extractor may split an Arabic word where a letter does not join the next (المحتو يات).
+    assert contents.replace(" ", "") in pdfread.page_text(pdf, 2).replace(" ", "")
     with zipfile.ZipFile(epub) as archive:
         nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
     assert nav.find(f".//{XHTML}h1").text == contents
@@ -181,11 +175,11 @@ def test_documents_declare_language_and_direction(built) -> None:
 def test_only_packaged_fonts_with_real_styles(built) -> None:
     """No system font, no synthetic style: WeasyPrint names a slanted-by-itself face "…-Oblique"."""
     language, pdf, _ = built
-    rows = pdffonts(pdf)
-    for row in rows:
-        assert PACKAGED_FONT.match(row[0]), row
-        assert row[-5] == "yes" and "Oblique" not in row[0], row
-    names = " ".join(row[0] for row in rows)
+    fonts = pdfread.fonts(pdf)
+    for font in fonts:
+        assert PACKAGED_FONT.match(font.name), font
+        assert font.embedded and "Oblique" not in font.name, font
+    names = " ".join(font.name for font in fonts)
     expected = {"ar": ["Amiri", "Amiri-Italic", "Amiri-Bold"], "he": ["Frank-Ruhl-Libre", "Frank-Ruhl-Libre-Bold"]}.get(language, ["Source-Serif-4-Italic", "Source-Serif-4-Bold"])
     for name in expected:
         assert re.search(rf"\+{re.escape(name)}(\s|,|$)", names), (name, names)
@@ -199,7 +193,7 @@ def test_epubcheck_finds_nothing(built) -> None:
 @pytest.mark.parametrize("built", sorted(RIGHT_TO_LEFT), indirect=True)
 def test_a_latin_name_and_numbers_inside_right_to_left_text_keep_their_order(built) -> None:
     language, pdf, _ = built
-    text = " ".join(pdftotext(pdf, "-f", "3", "-l", "3").split())
+    text = " ".join(pdfread.page_text(pdf, 3).split())
     assert "Victor Serge" in text and "1890" in text, text
     before, _, after = text.partition("Victor Serge")
     assert ("سيرج" if language == "ar" else "סרז׳") in before and ("بروكسل" if language == "ar" else "בבריסל") in after
@@ -216,7 +210,7 @@ def test_a_russian_span_in_an_english_book_is_hyphenated_with_russian_patterns(t
 
     def broken_words(manuscript: Path) -> list[str]:
         pdf, _ = build(manuscript, manuscript.parent / "dist", "pdf")
-        return re.findall(r"[а-я]+-\n", pdftotext(pdf, "-raw", "-f", "3", "-l", "3"))
+        return re.findall(r"[а-я]+-$", pdfread.page_text(pdf, 3), re.M)
 
     assert broken_words(marked)
     assert broken_words(unmarked) == []
@@ -255,7 +249,7 @@ def test_arabic_booklet_puts_the_cover_left_of_the_fold(tmp_path: Path) -> None:
         width, height = int(float(page.mediabox.width)), int(float(page.mediabox.height))
         halves = []
         for x in (0, width // 2):
-            text = pdftotext(booklet.path, "-f", str(number), "-l", str(number), "-x", str(x), "-y", "0", "-W", str(width // 2), "-H", str(height))
+            text = pdfread.page_text(booklet.path, number, crop=(x, 0, width // 2, height))
             marks = re.findall(r"P(\d)\b", text)
             halves.append(int(marks[0]) if marks else None)
         sides.append(tuple(halves))

@@ -90,18 +90,6 @@ def test_code_fingerprint_follows_samizdat_source_bytes(tmp_path: Path, monkeypa
     fingerprint.code_fingerprint.cache_clear()
 
 
-def test_build_is_not_up_to_date_after_a_code_change(tmp_path: Path, monkeypatch) -> None:
-    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": "# One\n\nText.\n"})
-    dist, styles = tmp_path / "dist", ROOT / "styles"
-    stages: list[str] = []
-    pipeline.build_all(manuscript, dist, styles, report=stages.append)
-    pipeline.build_all(manuscript, dist, styles, report=stages.append)
-    assert "up to date" in stages[-1]
-    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "samizdat after an upgrade")
-    pipeline.build_all(manuscript, dist, styles, report=stages.append)
-    assert "up to date" not in stages[-1]
-
-
 def test_cover_is_drawn_once_then_read_from_the_cache_until_its_text_changes(tmp_path: Path, monkeypatch) -> None:
     manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": "# One\n\nText.\n"})
     drawn: list[str] = []

@@ -3,15 +3,14 @@
 The preflight is fed small PDFs built here with pikepdf, one per rule, each broken
 in one way and otherwise a clean PDF/X-4 (the clean one must pass with no finding,
 or the broken ones would prove nothing). The end-to-end tests build the real
-manuscript as a press PDF through the CLI, finish it, and read the result with
-poppler (pdfinfo, pdfimages, pdftoppm) as well as pikepdf.
+manuscript as a press PDF, finish it, and read the result with
+PDFium (boxes, images, rendering, text) as well as pikepdf.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from pikepdf import Array, Dictionary, Name
 from samizdat.fonts import BOOK_FONTS
 from PIL import Image
 
-from conftest import ROOT, book_yaml, run_task
+import pdfread
+from conftest import ROOT, book_yaml, refusal
 from samizdat.press import BLEED_MM, MARGIN_MM, MM, finish_press_pdf
 from samizdat.preflight import preflight, preflight_report
 from samizdat.rules import RULES
@@ -265,12 +265,6 @@ def device_rgb_objects(path: Path) -> list[str]:
     return found
 
 
-def pdfinfo_boxes(path: Path, page: int) -> dict[str, list[float]]:
-    out = subprocess.run(["pdfinfo", "-box", "-f", str(page), "-l", str(page), str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    return {m[1]: [float(v) for v in m[2].split()] for m in re.finditer(rf"Page\s+{page} (\w+):\s+([-\d. ]+)", out)}
-
-
 @pytest.fixture(scope="module")
 def finished_seed(tmp_path_factory) -> tuple[Path, Path]:
     dist = tmp_path_factory.mktemp("press")
@@ -293,7 +287,7 @@ def test_finished_seed_passes_the_preflight(finished_seed) -> None:
     lines, status = preflight_report(press)
     assert status == 0, "\n".join(lines)
     assert device_rgb_objects(press) == []
-    assert subprocess.run(["qpdf", "--check", str(press)], capture_output=True).returncode == 0
+    assert pdfread.syntax_problems(press) == []
 
 
 def test_finished_seed_keeps_pdfx_identity_structure_outline_and_links(finished_seed) -> None:
@@ -309,13 +303,12 @@ def test_finished_seed_keeps_pdfx_identity_structure_outline_and_links(finished_
         assert [[str(a.get("/Dest", a.get("/A", ""))) for a in p.obj.get("/Annots", [])] for p in after.pages] == links
         for page in after.pages:
             assert "/ArtBox" not in page.obj and "/TrimBox" in page.obj
-    text = lambda path: subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    assert text(press) == text(original)
+    assert pdfread.text(press) == pdfread.text(original)
 
 
-def test_finished_seed_boxes_read_by_poppler(finished_seed) -> None:
+def test_finished_seed_boxes_read_by_pdfium(finished_seed) -> None:
     _, press = finished_seed
-    boxes = pdfinfo_boxes(press, 3)
+    boxes = pdfread.boxes(press, 3)
     trim, bleed, media = boxes["TrimBox"], boxes["BleedBox"], boxes["MediaBox"]
     assert trim[2] - trim[0] == pytest.approx(148 * MM, abs=0.5)
     for inner, outer, by in ((trim, bleed, BLEED_MM), (bleed, media, MARGIN_MM)):
@@ -323,15 +316,13 @@ def test_finished_seed_boxes_read_by_poppler(finished_seed) -> None:
             pytest.approx([by * MM] * 4, abs=0.05)
 
 
-def test_crop_marks_are_drawn_outside_the_bleed(finished_seed, tmp_path: Path) -> None:
-    """Rendered by poppler: dark pixels beyond the BleedBox (the marks), none between trim and bleed."""
+def test_crop_marks_are_drawn_outside_the_bleed(finished_seed) -> None:
+    """Rendered by PDFium: dark pixels beyond the BleedBox (the marks), none between trim and bleed."""
     original, press = finished_seed
     dpi = 144
     for path, expect_marks_outside in ((press, True), (original, False)):
-        subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-f", "3", "-l", "3", "-png", str(path), str(tmp_path / "p")],
-                       check=True)
-        render = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
-        boxes = pdfinfo_boxes(path, 3)
+        render = pdfread.render(path, 3, dpi, grey=True).convert("L")
+        boxes = pdfread.boxes(path, 3)
         media, bleed, trim = boxes["MediaBox"], boxes["BleedBox"], boxes["TrimBox"]
 
         def to_px(box):  # PDF points (origin bottom left of the MediaBox) → pixel rectangle, top left origin.
@@ -357,8 +348,6 @@ def test_crop_marks_are_drawn_outside_the_bleed(finished_seed, tmp_path: Path) -
             assert dark_in_bleed == 0
         else:
             assert dark_outside_bleed == dark_in_bleed == 0  # samizdat no longer asks WeasyPrint for marks inside the bleed.
-        for png in tmp_path.glob("p*.png"):
-            png.unlink()
 
 
 def test_book_with_a_raster_image(manuscript_copy: Path, tmp_path: Path) -> None:
@@ -372,18 +361,15 @@ def test_book_with_a_raster_image(manuscript_copy: Path, tmp_path: Path) -> None
                        encoding="utf-8")
     # invoke pdf --press refuses an 85 ppi image before it writes anything (I106, measured by the check); the
     # preflight below finds the same in a press PDF written without that check.
-    refused = run_task("pdf", "--press", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path / "task"), "--quiet")
-    assert refused.returncode == 1 and "error[I106]" in refused.stderr and "85 ppi" in refused.stderr and "Traceback" not in refused.stderr
+    refused = refusal("pdf", manuscript_copy, tmp_path / "task", press=True)
+    assert "error[I106]" in refused and "85 ppi" in refused
     press = build_press(manuscript_copy, tmp_path / "dist")
-    listed = subprocess.run(["pdfimages", "-list", str(press)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"\bimage\s+240\s+160\s+rgb\b", listed)  # WeasyPrint wrote it in RGB.
+    assert (240, 160, "rgb") in [(image.width, image.height, image.colour) for image in pdfread.images(press)]  # WeasyPrint wrote it in RGB.
 
     finish_press_pdf(press, PROFILE)
-    listed = subprocess.run(["pdfimages", "-list", str(press)], capture_output=True, text=True, check=True).stdout
-    rows = [line.split() for line in listed.splitlines()[2:]]
-    picture_rows = [row for row in rows if row[2] == "image" and row[3:5] == ["240", "160"]]
-    assert len(picture_rows) == 1 and picture_rows[0][5] == "cmyk", listed
-    page, x_ppi, y_ppi = int(picture_rows[0][0]), int(picture_rows[0][12]), int(picture_rows[0][13])
+    [picture] = [image for image in pdfread.images(press) if (image.width, image.height) == (240, 160)]
+    assert picture.colour == "cmyk", picture
+    page, x_ppi, y_ppi = picture.page, picture.x_ppi, picture.y_ppi
     assert device_rgb_objects(press) == []
 
     findings = [f for f in preflight(press) if f.code in ("P107", "P108")]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-import subprocess
 from collections import deque
 from pathlib import Path
 
@@ -13,33 +11,26 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import book_yaml, run_task
+import pdfread
+from conftest import MANUSCRIPT, STYLES, build
+from samizdat import pipeline
+from samizdat.booklet import impose
+from tiny_book import write_manuscript
 
 MM = 72 / 25.4
 
 
 def half_texts(pdf: Path, page: int, width: float, height: float) -> tuple[str, str]:
-    """Poppler's text of the left and right halves of one sheet side."""
-    def crop(x: int) -> str:
-        return subprocess.run(
-            ["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), "-x", str(x), "-y", "0",
-             "-W", str(math.floor(width / 2)), "-H", str(math.ceil(height)), str(pdf), "-"],
-            capture_output=True, text=True, check=True).stdout.strip()
-    return crop(0), crop(math.ceil(width / 2))
+    """The text of the left and right halves of one sheet side."""
+    return pdfread.page_text(pdf, page, crop=(0, 0, width / 2, height)), pdfread.page_text(pdf, page, crop=(width / 2, 0, width / 2, height))
 
 
-def source_page_texts(pdf: Path) -> list[str]:
-    count = len(PdfReader(pdf).pages)
-    return [subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True, text=True, check=True).stdout.strip() for n in range(1, count + 1)]
-
-
-@pytest.fixture(scope="session")
-def booklet(tmp_path_factory) -> tuple[Path, Path]:
-    dist = tmp_path_factory.mktemp("booklet")
-    result = run_task("booklet", "--dist", str(dist), "--quiet")
-    assert result.returncode == 0, result.stderr
-    slug = book_yaml()["slug"]
-    return dist / f"{slug}.pdf", dist / f"{slug}-booklet.pdf"
+@pytest.fixture(scope="module")
+def booklet(built_pdf: Path, tmp_path_factory) -> tuple[Path, Path]:
+    """The seed pamphlet and its booklet on A4 (the task's own steps are tested on small books below)."""
+    target = tmp_path_factory.mktemp("booklet") / "victor-serge-booklet.pdf"
+    impose(built_pdf, target)
+    return built_pdf, target
 
 
 def identify(text: str, sources: list[str]) -> int | None:
@@ -74,7 +65,7 @@ def test_saddle_stitch_order_matches_a_folded_dummy(pages: int) -> None:
 
 def test_booklet_sheets_are_landscape_a4_in_saddle_stitch_order(booklet) -> None:
     pamphlet, imposed = booklet
-    sources = source_page_texts(pamphlet)
+    sources = pdfread.page_texts(pamphlet)
     reader = PdfReader(imposed)
     padded = len(sources) + (-len(sources) % 4)
     assert len(reader.pages) == padded // 2
@@ -87,31 +78,30 @@ def test_booklet_sheets_are_landscape_a4_in_saddle_stitch_order(booklet) -> None
         assert identify(right, sources) == (want_right if sources[want_right - 1] else None)
 
 
-def test_blanks_go_between_the_text_and_the_back_cover(manuscript_copy: Path, tmp_path: Path) -> None:
+def test_blanks_go_between_the_text_and_the_back_cover(tmp_path: Path) -> None:
     """The pamphlet is a multiple of four pages; its last page is the back cover, whatever the text's length."""
-    for extra in ("", "A short closing note.\n", "A longer closing note. " * 150 + "\n"):
-        (manuscript_copy / "06-extra.md").write_text("# An Added Page\n\n" + extra)
-        yaml_path = manuscript_copy / "book.yaml"
-        if "06-extra.md" not in yaml_path.read_text():
-            yaml_path.write_text(yaml_path.read_text() + "  - 06-extra.md\n")
-        result = run_task("booklet", "--manuscript", str(manuscript_copy), "--dist", str(tmp_path), "--quiet")
-        assert result.returncode == 0, result.stderr
-        sources = source_page_texts(tmp_path / "victor-serge.pdf")
+    for number, extra in enumerate(("", "A short closing note.\n", "A longer closing note. " * 150 + "\n")):
+        manuscript = write_manuscript(tmp_path / f"m{number}", "# One\n\nText.\n", "# Two\n\nMore.\n", "# An Added Page\n\n" + extra)
+        (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "description: The blurb on the back.\n")
+        booklet = pipeline.build_booklet(manuscript, tmp_path / f"d{number}", STYLES, report=pipeline.quiet)
+        sources = pdfread.page_texts(tmp_path / f"d{number}" / "t.pdf")
         assert len(sources) % 4 == 0
-        assert "short life of Victor Serge" in sources[-1] and not re.search(r"^\d+$", sources[-1], re.M)  # the back cover, no folio
+        assert "The blurb on the back." in sources[-1] and not re.search(r"^\d+$", sources[-1], re.M)  # the back cover, no folio
         last_text = max(index for index, text in enumerate(sources[:-1]) if text)
         assert last_text >= len(sources) - 5 and all(not text for text in sources[last_text + 1 : -1])
-        assert len(PdfReader(tmp_path / "victor-serge-booklet.pdf").pages) == len(sources) // 2  # the booklet adds nothing
+        assert booklet.name == "t-booklet.pdf" and len(PdfReader(booklet).pages) == len(sources) // 2  # the booklet adds nothing
+    assert len(sources) > 4  # the longest note took more than one sheet
 
 
-def test_booklet_on_letter_scales_to_fit_and_keeps_text(booklet, manuscript_copy: Path, tmp_path: Path) -> None:
-    result = run_task("booklet", "--sheet", "letter", "--dist", str(tmp_path), "--quiet")
-    assert result.returncode == 0, result.stderr
-    assert not (tmp_path / "victor-serge-booklet.pdf").exists(), "the letter booklet must not overwrite the A4 one"
-    page = PdfReader(tmp_path / "victor-serge-booklet-letter.pdf").pages[0]
+def test_booklet_on_letter_scales_to_fit_and_keeps_text(tmp_path: Path) -> None:
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nVictor Serge and the Left Opposition.\n")
+    booklet = pipeline.build_booklet(manuscript, tmp_path, STYLES, sheet="letter", report=pipeline.quiet)
+    assert booklet.name == "t-booklet-letter.pdf"
+    assert not (tmp_path / "t-booklet.pdf").exists(), "the letter booklet must not overwrite the A4 one"
+    page = PdfReader(booklet).pages[0]
     assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((11 * 72, 8.5 * 72), abs=0.5)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "victor-serge-booklet-letter.pdf"), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Victor Serge" in text and "Left Opposition" in text
+    text = pdfread.text(booklet)
+    assert "Victor Serge and the Left Opposition." in text
 
 
 def test_booklet_stays_vector(booklet) -> None:
@@ -120,14 +110,12 @@ def test_booklet_stays_vector(booklet) -> None:
         for page in pdf.pages:
             images = list(page.get_images())
             assert images == []  # nothing was rasterised
-    fonts = subprocess.run(["pdffonts", str(imposed)], capture_output=True, text=True, check=True).stdout
-    assert "Source-Serif-4" in fonts
+    assert any("Source-Serif-4" in font.name for font in pdfread.fonts(imposed))
 
 
 def test_press_pdf_has_3mm_bleed_marks_outside_it_and_is_pdf_x4(tmp_path: Path) -> None:
-    result = run_task("pdf", "--press", "--dist", str(tmp_path), "--quiet")
-    assert result.returncode == 0, result.stderr
-    press = tmp_path / f"{book_yaml()['slug']}-press.pdf"
+    press = build("pdf", MANUSCRIPT, tmp_path, press=True)
+    assert press.name == "victor-serge-press.pdf"
     with pikepdf.open(press) as pdf:
         for page in pdf.pages:
             media = [float(v) for v in page.MediaBox]
@@ -151,10 +139,11 @@ def test_press_pdf_has_3mm_bleed_marks_outside_it_and_is_pdf_x4(tmp_path: Path) 
 
 
 def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:
-    result = run_task("pdf", "--variant", "pdf/a-3b", "--dist", str(tmp_path), "--quiet")
-    assert result.returncode == 0, result.stderr
-    assert not (tmp_path / f"{book_yaml()['slug']}.pdf").exists(), "the archive variant must not overwrite the pamphlet"
-    with pikepdf.open(tmp_path / f"{book_yaml()['slug']}-pdfa.pdf") as pdf:
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n\n![A timeline](images/timeline.svg \"A caption.\")\n")
+    archive = build("pdf", manuscript, tmp_path / "dist", variant="pdf/a-3b")
+    assert archive.name == "t-pdfa.pdf"
+    assert not (tmp_path / "dist" / "t.pdf").exists(), "the archive variant must not overwrite the pamphlet"
+    with pikepdf.open(archive) as pdf:
         assert "/StructTreeRoot" in pdf.Root and pdf.Root.MarkInfo.Marked  # the archive keeps the structure tags
         intent = pdf.Root.OutputIntents[0]
         assert intent.DestOutputProfile.N == 3 and "sRGB" in str(intent.OutputConditionIdentifier)  # RGB content, RGB intent
@@ -186,13 +175,13 @@ def count_cells(image: Image.Image, background: tuple[int, int, int]) -> int:
 
 
 def test_proof_has_one_cell_per_page(tmp_path: Path) -> None:
-    result = run_task("proof", "--dist", str(tmp_path), "--quiet")
-    assert result.returncode == 0, result.stderr
-    slug = book_yaml()["slug"]
-    image = Image.open(tmp_path / f"{slug}-proof.png")
+    manuscript = write_manuscript(tmp_path / "m", *[f"# Chapter {n}\n\nText.\n" for n in range(1, 6)])
+    proof = pipeline.build_proof(manuscript, tmp_path, STYLES, report=pipeline.quiet)
+    assert proof.name == "t-proof.png"
+    image = Image.open(proof)
     background = image.convert("RGB").getpixel((0, 0))
-    pages = len(PdfReader(tmp_path / f"{slug}.pdf").pages)
-    assert count_cells(image, background) == pages
+    pages = len(PdfReader(tmp_path / "t.pdf").pages)
+    assert pages == 8 and count_cells(image, background) == pages
     # Four to a row: the middle line of the first row crosses four page thumbnails.
     row = [image.convert("RGB").getpixel((x, 24 + 180)) != background for x in range(image.width)]
     assert sum(1 for x in range(1, len(row)) if row[x] and not row[x - 1]) == min(4, pages)

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
+import pdfread
 from tiny_book import STYLES, build, unzip, write_manuscript
 
 NOTE = "Notetext " + "a note long enough to take several lines at the foot of the page, " * 3
@@ -52,14 +52,8 @@ A link whose text is its address: <{LONG_URL}>.
 
 
 def words(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
-    """(word, xMin, yMin, xMax, yMax) of one page, read by pdftotext (poppler)."""
-    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
-
-
-def page_count(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    """(word, xMin, yMin, xMax, yMax) of one page, read by PDFium."""
+    return [(w.text, w.x0, w.top, w.x1, w.bottom) for w in pdfread.page_words(pdf, page)]
 
 
 def test_footnote_rule_sits_inside_page() -> None:
@@ -88,16 +82,15 @@ def print_build(tmp_path_factory) -> Path:
     return pdf
 
 
-def test_notes_have_a_short_rule_above_them(print_build: Path, tmp_path: Path) -> None:
-    pages = [page for page in range(1, page_count(print_build) + 1) if any(w[0].startswith("Notetext") for w in words(print_build, page))]
+def test_notes_have_a_short_rule_above_them(print_build: Path) -> None:
+    pages = [page for page in range(1, pdfread.page_count(print_build) + 1) if any(w[0].startswith("Notetext") for w in words(print_build, page))]
     assert pages
     for page in pages:
         found = words(print_build, page)
         body = [w for w in found if w[0].startswith(("Afterheading", "Firstpara"))] or found
         notes_top = min(w[2] for w in found if w[0].startswith("Notetext"))
         # The rule: a row of grey pixels just above the first note, short (about 22 mm) and from the left margin.
-        subprocess.run(["pdftoppm", "-png", "-r", "144", "-f", str(page), "-l", str(page), "-singlefile", str(print_build), str(tmp_path / "p")], check=True)
-        image = Image.open(tmp_path / "p.png").convert("L")
+        image = pdfread.render(print_build, page, dpi=144).convert("L")
         scale = 144 / 72
         left = int(min(w[1] for w in body) * scale)
         rows = range(int((notes_top - 14) * scale), int(notes_top * scale))
@@ -108,13 +101,12 @@ def test_notes_have_a_short_rule_above_them(print_build: Path, tmp_path: Path) -
 
 def test_notes_at_the_end_of_the_book_are_all_kept(tmp_path: Path) -> None:
     pdf, _ = build(write_manuscript(tmp_path / "manuscript", PRINT_CHAPTER), tmp_path / "dist", "pdf")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert text.count("Notetext") == 8
+    assert pdfread.text(pdf).count("Notetext") == 8
 
 
 def test_only_a_paragraph_after_a_paragraph_is_indented(print_build: Path) -> None:
     first_x = {}
-    for page in range(3, page_count(print_build) + 1):  # after the cover and the contents
+    for page in range(3, pdfread.page_count(print_build) + 1):  # after the cover and the contents
         found = words(print_build, page)
         if not found:
             continue  # a blank before the back cover

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -49,12 +48,6 @@ def build(manuscript: Path, dist: Path, kind: str) -> tuple[Path, list[str]]:
     finally:
         logger.removeHandler(handler)
     return target, handler.messages
-
-
-def pdffonts(pdf: Path) -> list[list[str]]:
-    """pdffonts' rows, split into columns (the name first, then type, encoding, emb, sub, uni, object id)."""
-    lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
-    return [line.split() for line in lines]
 
 
 def unzip(epub: Path, folder: Path) -> Path:

