@@ -193,8 +193,8 @@ class Typesetter:
         self.weasy.fetcher.files = {asset.path: asset.content for asset in book.assets}
 
     def layout(self, book: Book):
-        """The book as one WeasyPrint document: the reference that :meth:`layout_by_chapter`, which every build
-        uses (faster, and only what changed is laid out again), is tested against page for page."""
+        """The book as one WeasyPrint document: the reference that :meth:`parts`, which every build uses
+        (faster, and only what changed is laid out again), is tested against page for page."""
         self._serve_images(book)
         return self._stamped(self._with_back_matter(book, self._render(book_html(book))))
 
@@ -211,7 +211,7 @@ class Typesetter:
         return document
 
     def layout_by_chapter(self, book: Book):
-        """The same pages as :meth:`layout`, set chapter by chapter, reusing unchanged chapters."""
+        """The same pages as :meth:`layout`: :meth:`parts` joined, as :meth:`write_book` writes a short book."""
         return _joined(list(self.parts(book)))
 
     def parts(self, book: Book) -> Iterator[Part]:
@@ -484,8 +484,8 @@ def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, o
     if state.get("typesetter_key") != key:
         state["typesetter_key"], state["typesetter"] = key, Typesetter(book, styles, options.press)
     setter = state["typesetter"]
-    # Watch mode keeps the layouts and writes each chapter as a part of its own, so that after an
-    # edit only the changed chapters' parts (and the front matter) are written again.
+    # Watch mode keeps the layouts and the PDF in small parts, so that after an edit only the
+    # parts holding changed chapters are written again.
     setter.keep_layouts = state.get("watching", False)
     setter.part_pages = WATCH_PART_PAGES if setter.keep_layouts else PART_PAGES
     _check_print_resolution(book, setter)
