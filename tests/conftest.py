@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -13,6 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+# A shell without job control starts a background command (`.ci/run &`) with Ctrl-C ignored, and
+# every process the tests start would inherit that: the tests that press Ctrl-C need it back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 MANUSCRIPT = ROOT / "manuscript"

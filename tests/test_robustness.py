@@ -439,6 +439,7 @@ def test_a_stopped_build_of_every_output_stops_its_workers_and_names_what_they_h
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     while not replaced() and process.poll() is None:  # The EPUB and the web edition finish long before the 10-chapter PDF.
         time.sleep(0.01)
+    assert process.poll() is None, "the build ended before it could be stopped: give the PDF more pages"
     workers = child_processes(process.pid)
     if how == "SIGTERM to invoke":
         process.send_signal(signal.SIGTERM)
