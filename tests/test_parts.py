@@ -149,3 +149,29 @@ def test_a_part_that_fails_stops_the_build_with_its_error_and_keeps_the_previous
         setter.write_book(book, target, "pdf/ua-1", 2)
     assert target.read_bytes() == b"the previous good PDF"
     assert not list(tmp_path.glob("*.part")) and not setter.part_folder.exists()
+
+
+def test_an_interrupted_build_in_parts_stops_its_writers_and_keeps_the_previous_pdf(tmp_path: Path, monkeypatch) -> None:
+    from samizdat import parts
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    book = load_book(MANUSCRIPT)
+    target = tmp_path / "book.pdf"
+    target.write_bytes(b"the previous good PDF")
+    setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
+    started: list[int] = []
+    original = parts.PartWriter.submit
+
+    def interrupted(self, path, order, document):
+        original(self, path, order, document)
+        started.extend(self.running)
+        if len(started) >= 2:  # Ctrl-C while two parts are being written
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(parts.PartWriter, "submit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        setter.write_book(book, target, "pdf/ua-1", 2)
+    assert target.read_bytes() == b"the previous good PDF"
+    assert not any(Path(f"/proc/{pid}").exists() for pid in started)  # stopped and reaped, none left writing
+    assert not setter.part_folder.exists()
