@@ -175,3 +175,20 @@ def test_an_interrupted_build_in_parts_stops_its_writers_and_keeps_the_previous_
     assert target.read_bytes() == b"the previous good PDF"
     assert not any(Path(f"/proc/{pid}").exists() for pid in started)  # stopped and reaped, none left writing
     assert not setter.part_folder.exists()
+
+
+def test_parts_are_written_by_at_most_one_process_per_core(tmp_path: Path, monkeypatch) -> None:
+    from samizdat import parts, pdf, pipeline
+
+    monkeypatch.setattr(pdf, "PART_PAGES", 2)  # the sample's 6 pages of chapters in three parts, and front and back
+    monkeypatch.setattr(pdf.os, "sched_getaffinity", lambda pid: {0})  # a machine with one core for us
+    busy: list[int] = []
+    original = parts.PartWriter.submit
+
+    def counting(self, path, order, document):
+        original(self, path, order, document)
+        busy.append(len(self.running))
+
+    monkeypatch.setattr(parts.PartWriter, "submit", counting)
+    pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=pipeline.quiet, warn=pipeline.quiet)
+    assert len(busy) >= 4 and max(busy) == 1
