@@ -192,3 +192,21 @@ def test_parts_are_written_by_at_most_one_process_per_core(tmp_path: Path, monke
     monkeypatch.setattr(parts.PartWriter, "submit", counting)
     pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=pipeline.quiet, warn=pipeline.quiet)
     assert len(busy) >= 4 and max(busy) == 1
+
+
+def test_different_font_subsets_in_a_merged_book_have_different_names(written: dict[str, Path]) -> None:
+    """ISO 32000-1 9.6.4: a subset's tag names that subset; each part brings its own subsets of the same faces."""
+    import hashlib
+
+    from pypdf import PdfReader
+
+    programs: dict[str, set[str]] = {}
+    for page in PdfReader(written["parts-3"]).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            described = font["/DescendantFonts"][0].get_object() if font["/Subtype"] == "/Type0" else font
+            descriptor = described["/FontDescriptor"].get_object()
+            program = next(descriptor[key].get_object() for key in ("/FontFile2", "/FontFile3", "/FontFile") if key in descriptor)
+            assert font["/BaseFont"][:7] == described["/BaseFont"][:7] == descriptor["/FontName"][:7]
+            programs.setdefault(font["/BaseFont"], set()).add(hashlib.sha256(program.get_data()).hexdigest())
+    assert len(programs) > 6 and all(len(found) == 1 for found in programs.values()), programs

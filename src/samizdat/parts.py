@@ -10,13 +10,15 @@ on different cores, and no process holds more than a few parts' pages.
 :func:`merge` joins the parts with pikepdf into the document a single write would make:
 pages, the structure tree (one ``Document`` element, with the parent tree renumbered),
 named destinations, links between parts, the outline, and the front part's metadata.
-Each part embeds its own subsets of the fonts. A link to an anchor in another part is
-written by its part as a URI in :data:`DEST_SCHEME` and becomes a named destination here.
+Each part embeds its own subsets of the fonts, renamed here so that no two different subsets
+share a name. A link to an anchor in another part is written by its part as a URI in
+:data:`DEST_SCHEME` and becomes a named destination here.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import os
 import pickle
@@ -149,6 +151,7 @@ def merge(parts: list[Path], target: Path) -> None:
         _merge_destinations(out, sources)
         _merge_outline(out, sources)
         _resolve_links(out)
+        _retag_subsets(out)
         for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
             if key in first.Root:
                 out.Root[key] = _copy(out, first, first.Root[key])
@@ -229,6 +232,28 @@ def _copy_item(out: Pdf, source: Pdf, item: OutlineItem) -> OutlineItem:
     copied.is_closed = item.is_closed
     copied.children.extend(_copy_item(out, source, child) for child in item.children)
     return copied
+
+
+def _retag_subsets(out: Pdf) -> None:
+    """Each part names its font subsets with WeasyPrint's tag for the face (``ABCDEF+Source-Serif-4``), but
+    two parts' subsets of a face hold different glyphs, and different subsets in one file must have
+    different tags (ISO 32000-1 9.6.4). The tag is made from the subset's own bytes instead."""
+    fonts = [font for font in out.objects if isinstance(font, Dictionary) and font.get("/Type") == Name.Font]
+    parents: dict[tuple[int, int], list[Dictionary]] = {}
+    for font in fonts:
+        for descendant in font.get("/DescendantFonts", []):
+            parents.setdefault(descendant.objgen, []).append(font)
+    for font in fonts:
+        descriptor = font.get("/FontDescriptor")
+        program = next((descriptor[key] for key in ("/FontFile2", "/FontFile3", "/FontFile") if key in descriptor), None) if descriptor else None
+        if program is None:
+            continue
+        digest = hashlib.sha256(program.read_raw_bytes()).digest()
+        tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+        for holder, key in ((font, "/BaseFont"), (descriptor, "/FontName"), *((parent, "/BaseFont") for parent in parents.get(font.objgen, []))):
+            name = str(holder.get(key, ""))
+            if len(name) > 8 and name[7] == "+":  # "/ABCDEF+…": a subset's tag
+                holder[key] = Name("/" + tag + name[7:])
 
 
 def _resolve_links(out: Pdf) -> None:
