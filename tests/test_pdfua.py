@@ -225,6 +225,7 @@ BREAKS: dict[str, Callable[[pikepdf.Pdf], None]] = {
     "U107 figure without Alt": lambda pdf: _first(pdf, "/Figure").__delitem__("/Alt"),
     "U108 H1 becomes H3": lambda pdf: _first(pdf, "/H1").__setitem__("/S", Name.H3),
     "U109 Note without ID": lambda pdf: _first(pdf, "/Note").__delitem__("/ID"),
+    "U109 Note ID not in the IDTree": lambda pdf: pdf.Root.StructTreeRoot.__delitem__("/IDTree"),
     "U110 Tabs R": lambda pdf: _link(pdf)[0].obj.__setitem__("/Tabs", Name.R),
     "U111 Link without Contents": lambda pdf: _link(pdf)[1].__delitem__("/Contents"),
     "U111 Link outside the tree": lambda pdf: _link(pdf)[1].__setitem__("/StructParent", 9999),

@@ -33,6 +33,8 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, OutlineItem, Pdf, String
 
+from .pdfua import write_id_tree
+
 DEST_SCHEME = "samizdat-dest:"  # A link to an anchor in another part; never left in a merged PDF.
 
 
@@ -204,6 +206,7 @@ def _merge_structure(out: Pdf, sources: list[Pdf], offsets: list[int]) -> None:
     root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document]), ParentTree=parent_tree.obj, ParentTreeNextKey=next_key))
     document.P = root
     out.Root.StructTreeRoot = root
+    write_id_tree(out)
 
 
 def _merge_destinations(out: Pdf, sources: list[Pdf]) -> None:

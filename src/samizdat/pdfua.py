@@ -21,6 +21,9 @@ Four things it gets wrong are put right here, after it has written the file:
 - ``lang`` on an element inside the book is dropped: it becomes ``/Lang`` on its
   structure element (ISO 14289-1 7.2, Matterhorn 11-001).
 
+The notes' IDs are then listed in the structure tree's ``IDTree``, which ISO 32000-1
+14.7.2 requires as soon as any element has an ID (:func:`write_id_tree`).
+
 Which structure element comes from which HTML element cannot be read from the PDF, so
 :func:`write_pdfua` notes it while WeasyPrint writes, by wrapping ``tags._build_box_tree``
 (the one function that makes structure elements) and keying its records by PDF object
@@ -164,6 +167,7 @@ class _Fixer:
         self.merge_continuations()
         self.languages()
         self.repoint_parent_tree()
+        write_id_tree(self.pdf)
 
     # Running heads and folios
 
@@ -301,6 +305,20 @@ def _artifact(pdf: Pdf, page: pikepdf.Page, subtypes: dict[int, str]) -> None:
     page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
 
 
+def write_id_tree(pdf: Pdf) -> None:
+    """The structure tree's IDTree: every element with an ID (the notes), by that ID (ISO 32000-1 14.7.2: required
+    when any element has one)."""
+    root = pdf.Root.StructTreeRoot
+    ids = pikepdf.NameTree.new(pdf)
+    for element in _walk(root):
+        if isinstance(element.get("/ID"), String) and element.is_indirect and str(element.ID) not in ids:
+            ids[str(element.ID)] = element
+    if "/IDTree" in root:
+        del root["/IDTree"]
+    if len(ids):
+        root.IDTree = ids.obj
+
+
 def _number(tree: NumberTree, key) -> pikepdf.Object | None:
     """A number tree's value for ``key``, or None when there is none (pikepdf raises IndexError)."""
     try:
@@ -352,7 +370,8 @@ def _checks(pdf: Pdf) -> Iterator[tuple[int | None, str, str]]:
         yield None, "U103", "no /Lang in the catalog: the document's language is unknown (Matterhorn 11-006, ISO 14289-1 7.2)"
     yield from ((None, code, message) for code, message in _metadata_checks(root))
     elements = list(_walk(tree_root))
-    yield from ((None, code, message) for code, message in _element_checks(elements))
+    ids = pikepdf.NameTree(tree_root.IDTree) if isinstance(tree_root.get("/IDTree"), Dictionary) else None
+    yield from ((None, code, message) for code, message in _element_checks(elements, ids))
     reachable = {e.objgen for e in elements if e.is_indirect}
     parent_tree = NumberTree(tree_root.ParentTree) if isinstance(tree_root.get("/ParentTree"), Dictionary) else None
     fonts_seen: set[tuple[int, int]] = set()
@@ -378,9 +397,9 @@ def _metadata_checks(root: Dictionary) -> Iterator[tuple[str, str]]:
         yield "U105", "the XMP metadata has no pdfuaid:part: the file does not claim PDF/UA (Matterhorn 06-002)"
 
 
-def _element_checks(elements: list[Dictionary]) -> Iterator[tuple[str, str]]:
+def _element_checks(elements: list[Dictionary], ids: pikepdf.NameTree | None) -> Iterator[tuple[str, str]]:
     previous_level = 0
-    ids: dict[bytes, int] = {}
+    counts: dict[bytes, int] = {}
     for element in elements:
         kind = str(element.get("/S"))
         if kind == "/Figure" and not str(element.get("/Alt", "")).strip() and "/ActualText" not in element:
@@ -397,8 +416,11 @@ def _element_checks(elements: list[Dictionary]) -> Iterator[tuple[str, str]]:
             if not isinstance(note_id, String) or not bytes(note_id):
                 yield "U109", "a Note has no ID (Matterhorn 19-003, ISO 14289-1 7.9)"
             else:
-                ids[bytes(note_id)] = ids.get(bytes(note_id), 0) + 1
-    for note_id, count in ids.items():
+                counts[bytes(note_id)] = counts.get(bytes(note_id), 0) + 1
+                listed = ids.get(str(note_id)) if ids is not None else None
+                if listed is None or not element.is_indirect or listed.objgen != element.objgen:
+                    yield "U109", f"Note ID '{bytes(note_id).decode('latin-1')}' is not in the structure tree's IDTree (ISO 32000-1 14.7.2)"
+    for note_id, count in counts.items():
         if count > 1:
             yield "U109", f"Note ID '{note_id.decode('latin-1')}' is used by {count} notes (Matterhorn 19-004)"
 

@@ -81,7 +81,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("U106", "error", "PDF/UA: a font is not embedded"),
     Rule("U107", "error", "PDF/UA: a Figure has no Alt text"),
     Rule("U108", "error", "PDF/UA: the first heading is not H1, or a heading level is skipped"),
-    Rule("U109", "error", "PDF/UA: a Note has no ID, or two Notes share one"),
+    Rule("U109", "error", "PDF/UA: a Note has no ID, two Notes share one, or its ID is missing from the IDTree"),
     Rule("U110", "error", "PDF/UA: a page with annotations has no /Tabs /S"),
     Rule("U111", "error", "PDF/UA: a Link annotation has no /Contents, or is not in a Link structure element"),
 )
