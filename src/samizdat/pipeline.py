@@ -279,7 +279,7 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
 
     # The watcher starts first (its first, empty, yield says it is running), so that no
     # save made during the first build, or right after "watching" is printed, is missed.
-    changes_seen = watch_files(manuscript, styles, debounce=300, step=100, rust_timeout=200, yield_on_timeout=True)
+    changes_seen = watch_files(manuscript, styles, debounce=300, step=50, rust_timeout=200, yield_on_timeout=True)
     next(changes_seen)
     rebuild()
     to_stderr(f"watch   watching {manuscript} and {styles}; Ctrl-C stops")
