@@ -33,7 +33,8 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, OutlineItem, Pdf, String
 
-from .pdfua import write_id_tree
+from .pdfua import _kids, write_id_tree
+from .typesetlog import _Collector
 
 DEST_SCHEME = "samizdat-dest:"  # A link to an anchor in another part; never left in a merged PDF.
 
@@ -73,11 +74,12 @@ class PartWriter:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             gc.freeze()  # The collector never walks what was inherited, so those pages stay shared with the parent.
-            messages = _collect_weasyprint_warnings()
+            collector = _Collector()  # WeasyPrint's warnings, passed to the parent's log through a file
+            logging.getLogger("weasyprint").addHandler(collector)
             retarget_links(document.pages)
             partial = path.with_suffix(".part")
             self.write(document, partial)
-            path.with_suffix(".log").write_text("\n".join(messages), encoding="utf-8")
+            path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")
             partial.rename(path)
             status = 0
         except BaseException as error:  # Reported by the parent, which raises it again.
@@ -122,18 +124,6 @@ class PartWriter:
         self.running.clear()
 
 
-def _collect_weasyprint_warnings() -> list[str]:
-    """In a child, WeasyPrint's warnings are written to a file for the parent's log, one line each."""
-    messages: list[str] = []
-
-    class Collector(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(" ".join(record.getMessage().split()))
-
-    logging.getLogger("weasyprint").addHandler(Collector(logging.WARNING))
-    return messages
-
-
 # --- merging ------------------------------------------------------------------------------------------
 
 
@@ -170,13 +160,6 @@ def _copy(out: Pdf, source: Pdf, value):
     if isinstance(value, (Dictionary, Array, pikepdf.Stream)):
         return out.copy_foreign(value if value.is_indirect else source.make_indirect(value))
     return value
-
-
-def _kids(element) -> list:
-    kids = element.get("/K")
-    if kids is None:
-        return []
-    return list(kids) if isinstance(kids, Array) else [kids]
 
 
 def _merge_structure(out: Pdf, sources: list[Pdf], offsets: list[int]) -> None:

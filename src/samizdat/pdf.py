@@ -200,9 +200,15 @@ class Typesetter:
 
     def _with_back_matter(self, book: Book, document):
         """The text's pages, the blanks that make a multiple of four, and the outside back cover last."""
-        back = self._cached("back", _document(book, [back_matter_html(book.metadata, book.locale)]))
-        blanks = -(len(document.pages) + 1) % 4
-        return document.copy(document.pages + back.pages[BLANKS_BEFORE_BACK - blanks:])
+        return document.copy(document.pages + self._back_pages(book, len(document.pages)))
+
+    def _back_matter(self, book: Book):
+        return self._cached("back", _document(book, [back_matter_html(book.metadata, book.locale)]))
+
+    def _back_pages(self, book: Book, pages_before: int) -> list:
+        """The blanks that make ``pages_before`` a multiple of four with the back cover, then the back cover."""
+        blanks = -(pages_before + 1) % 4
+        return self._back_matter(book).pages[BLANKS_BEFORE_BACK - blanks:]
 
     @staticmethod
     def _stamped(document):
@@ -244,13 +250,12 @@ class Typesetter:
                 del self.slots[f"chapter-{index}"]  # Memory that does not grow with the book.
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
-        front = self._front(book, starts, "contents")
-        back = self._cached("back", _document(book, [back_matter_html(book.metadata, book.locale)]))
+        front, back = self._front(book, starts, "contents"), self._back_matter(book)
         # Shorter numbers than the placeholders' can save a line, and a page: a blank keeps the numbering.
         padding = front_pages - len(front.pages)
         yield Part(0, self._stamped(front.copy(front.pages + back.pages[:padding])), _key(self.slots["contents"][0], self.slots["back"][0], padding, iso_utc(build_time())))
-        blanks = -next_page % 4  # next_page - 1 pages so far, and the back cover
-        yield Part(order, self._stamped(back.copy(back.pages[BLANKS_BEFORE_BACK - blanks:])), _key(self.slots["back"][0], blanks))
+        back_pages = self._back_pages(book, next_page - 1)
+        yield Part(order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
 
     def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
