@@ -143,11 +143,12 @@ class Typesetter:
     """WeasyPrint with the book fonts, the styles folder and the sandbox, set up once.
 
     ``layout`` sets the book as one document (the reference the tests compare with).
-    :meth:`parts` sets each chapter as a document of its own, starting at the right page
-    number, side and footnote number, and hands the pages over in parts as they are done;
+    :meth:`parts` sets each chapter as a document of its own, laid out as if it began on
+    page 1 with its own first note number and then placed at its real pages
+    (:mod:`samizdat.placement`), and hands the pages over in parts as they are done;
     the contents page, set last, has each chapter's page number written in. In watch mode
     (``keep_layouts``) the layouts are kept: laying the book out again after an edit redoes
-    only the chapters whose text, images, first page or first note number changed, with
+    only the chapters whose text, images or first note number changed, with
     one layout per slot (front matter, contents, each chapter position), so memory does
     not grow with the number of edits. A single build lets each chapter's layout go once
     its part is handed over, so memory does not grow with the book.
@@ -224,6 +225,8 @@ class Typesetter:
         """The book's pages in parts, as soon as each is laid out: runs of chapters of about
         :attr:`part_pages` pages each, then the front matter (whose contents need every chapter's
         page number), then the back matter. ``order`` puts them back in book order."""
+        from .placement import place
+
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
         # Cover and contents with a page number wider than any real one, to count their pages.
@@ -235,9 +238,9 @@ class Typesetter:
         next_page = front_pages + 1
         for index, chapter in enumerate(book.chapters):
             with watching(book.manuscript / chapter.source):
-                document = self._chapter_document(renderer, book, index, next_page, first_note)
-            key.update(repr(self.slots[f"chapter-{index}"][0]).encode())
-            chapter_pages = document.pages[1:] if next_page % 2 == 0 else document.pages  # Drop the side blank.
+                document = self._chapter_document(renderer, book, index, first_note)
+            key.update(repr((self.slots[f"chapter-{index}"][0], next_page)).encode())
+            chapter_pages = place(document, next_page)
             starts[chapter.id] = next_page
             pages.extend(chapter_pages)
             next_page += len(chapter_pages)
@@ -268,14 +271,12 @@ class Typesetter:
         """Cover and contents, with each chapter's first page number written in."""
         return self._cached(slot, _document(book, [cover_html(book.metadata, book.locale), _contents(book, starts)]))
 
-    def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_page: int, first_note: int):
+    def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_note: int):
+        """The chapter laid out as if it began on page 1 (see :mod:`samizdat.placement`), its notes numbered from ``first_note``."""
         chapter = book.chapters[index]
-        left_start = first_page % 2 == 0
-        # A blank first page makes an even-numbered start a left-hand page, as in the whole book.
-        blank = '<div class="side-blank" style="break-after: page"></div>' if left_start else ""
-        numbering = f"@page :first {{ counter-reset: page {first_page - left_start}; }}\nhtml {{ counter-reset: footnote {first_note - 1}; }}\n"
+        numbering = f"html {{ counter-reset: footnote {first_note - 1}; }}\n"
         images = hashlib.sha256(b"".join(asset.content for asset in book.assets if asset.name in chapter.assets)).hexdigest()
-        return self._cached(f"chapter-{index}", _document(book, [blank + _chapter(renderer, chapter, book)]), numbering, images)
+        return self._cached(f"chapter-{index}", _document(book, [_chapter(renderer, chapter, book)]), numbering, images)
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:

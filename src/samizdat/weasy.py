@@ -82,12 +82,15 @@ class Weasy:
                                      color_profiles=self.color_profiles, url_fetcher=self.fetcher))
 
     def render(self, html: str, base_url: str, stylesheets: list):
-        """Lay out ``html``; a refused resource becomes a finding naming the stylesheet and line."""
-        from weasyprint import HTML
+        """Lay out ``html`` (a document :func:`samizdat.placement.place` can move); a refused resource becomes a
+        finding naming the stylesheet and line."""
+        from weasyprint import DEFAULT_OPTIONS, HTML
+
+        from .placement import PlaceableDocument
 
         document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
-        return self.refusing(partial(document.render, stylesheets=stylesheets, font_config=self.font_config,
-                                     color_profiles=self.color_profiles))
+        options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets}
+        return self.refusing(partial(PlaceableDocument._render, document, self.font_config, None, self.color_profiles, options))
 
     def refusing(self, step: Callable[[], T]) -> T:
         from .sandbox import RefusedResource
