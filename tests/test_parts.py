@@ -71,7 +71,7 @@ def written(tmp_path_factory) -> dict[str, Path]:
     whole.write(whole.layout(book), folder / "whole.pdf", "pdf/ua-1")
     paths = {"whole": folder / "whole.pdf"}
     for workers in (1, 3):
-        setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
+        setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
         setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)
         assert not [slot for slot in setter.slots if slot.startswith("chapter-")]  # each chapter's layout let go once written
         paths[f"parts-{workers}"] = folder / f"parts-{workers}.pdf"
@@ -110,7 +110,7 @@ def test_watch_writes_again_only_the_parts_an_edit_changed(manuscript_copy: Path
     from samizdat import parts, pdf, pipeline
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    monkeypatch.setattr(pdf, "WATCH_PART_PAGES", 2)  # the sample's 6 pages of chapters in several parts
+    monkeypatch.setattr(pdf, "WATCH_RUN_LENGTH", 2_000)  # the sample's 6 pages of chapters in several parts
     submitted: list[int] = []
     original = parts.PartWriter.submit
     monkeypatch.setattr(parts.PartWriter, "submit", lambda self, path, order, document: submitted.append(order) or original(self, path, order, document))
@@ -136,7 +136,7 @@ def test_a_part_that_fails_stops_the_build_with_its_error_and_keeps_the_previous
     book = load_book(MANUSCRIPT)
     target = tmp_path / "book.pdf"
     target.write_bytes(b"the previous good PDF")
-    setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
+    setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
     original = Typesetter._write
 
     def failing(self, document, path, variant):
@@ -159,39 +159,39 @@ def test_an_interrupted_build_in_parts_stops_its_writers_and_keeps_the_previous_
     book = load_book(MANUSCRIPT)
     target = tmp_path / "book.pdf"
     target.write_bytes(b"the previous good PDF")
-    setter = Typesetter(book, STYLES, keep_layouts=False, part_pages=2)
+    setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
     started: list[int] = []
-    original = parts.PartWriter.submit
+    original = parts.LayoutPool.start
 
-    def interrupted(self, path, order, document):
-        original(self, path, order, document)
-        started.extend(self.running)
-        if len(started) >= 2:  # Ctrl-C while two parts are being written
-            raise KeyboardInterrupt
+    def interrupted(self):
+        original(self)
+        started.extend(self._pids.values())
+        raise KeyboardInterrupt  # Ctrl-C while two workers lay out and write
 
-    monkeypatch.setattr(parts.PartWriter, "submit", interrupted)
+    monkeypatch.setattr(parts.LayoutPool, "start", interrupted)
     with pytest.raises(KeyboardInterrupt):
         setter.write_book(book, target, "pdf/ua-1", 2)
     assert target.read_bytes() == b"the previous good PDF"
-    assert not any(Path(f"/proc/{pid}").exists() for pid in started)  # stopped and reaped, none left writing
+    assert len(started) == 2
+    assert not any(Path(f"/proc/{pid}").exists() for pid in started)  # stopped and reaped, none left working
     assert not setter.part_folder.exists()
 
 
-def test_parts_are_written_by_at_most_one_process_per_core(tmp_path: Path, monkeypatch) -> None:
+def test_parts_are_laid_out_and_written_by_at_most_one_process_per_core(tmp_path: Path, monkeypatch) -> None:
     from samizdat import parts, pdf, pipeline
 
-    monkeypatch.setattr(pdf, "PART_PAGES", 2)  # the sample's 6 pages of chapters in three parts, and front and back
+    monkeypatch.setattr(pdf, "RUN_LENGTH", 2_000)  # the sample's 6 pages of chapters in four runs
     monkeypatch.setattr(pdf.os, "sched_getaffinity", lambda pid: {0})  # a machine with one core for us
-    busy: list[int] = []
-    original = parts.PartWriter.submit
+    workers: list[tuple[int, int]] = []
+    original = parts.LayoutPool.start
 
-    def counting(self, path, order, document):
-        original(self, path, order, document)
-        busy.append(len(self.running))
+    def counting(self):
+        original(self)
+        workers.append((self.runs, len(self._pids)))
 
-    monkeypatch.setattr(parts.PartWriter, "submit", counting)
+    monkeypatch.setattr(parts.LayoutPool, "start", counting)
     pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=pipeline.quiet, warn=pipeline.quiet)
-    assert len(busy) >= 4 and max(busy) == 1
+    assert workers == [(4, 1)]
 
 
 def test_different_font_subsets_in_a_merged_book_have_different_names(written: dict[str, Path]) -> None:

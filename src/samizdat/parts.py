@@ -28,6 +28,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 
 import pikepdf
@@ -49,6 +50,42 @@ def retarget_links(pages: list) -> None:
         ]
 
 
+def _in_child(work: Callable[[], None], report: Callable[[bytes], None]) -> None:
+    """Run ``work`` in a freshly forked child and end the process; an exception is pickled and passed to ``report``."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        gc.freeze()  # The collector never walks what was inherited, so those pages stay shared with the parent.
+        work()
+        status = 0
+    except BaseException as error:  # Reported by the parent, which raises it again.
+        try:
+            payload = pickle.dumps(error)
+        except Exception:
+            payload = pickle.dumps(RuntimeError("".join(traceback.format_exception(error)).strip()))
+        report(payload)
+    finally:
+        os._exit(status)
+
+
+def _warnings() -> _Collector:
+    """WeasyPrint's warnings in a child, to be passed to the parent's log."""
+    collector = _Collector()
+    logging.getLogger("weasyprint").addHandler(collector)
+    return collector
+
+
+def _log(messages: list[str]) -> None:
+    for message in messages:
+        logging.getLogger("weasyprint").warning("%s", message)  # Seen by samizdat.typesetlog in this process.
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 @dataclass
 class PartWriter:
     """Writes parts in forked children, at most ``workers`` at a time; :meth:`finish` returns the files in book order."""
@@ -65,31 +102,16 @@ class PartWriter:
         self.files[order] = path
         pid = os.fork()
         if pid == 0:  # pragma: no cover  (the child: its coverage is not collected)
-            self._child(document, path)
+            _in_child(lambda: self._child(document, path), path.with_suffix(".error").write_bytes)
         self.running[pid] = (order, os.pidfd_open(pid))
 
     def _child(self, document, path: Path) -> None:
-        status = 1
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            gc.freeze()  # The collector never walks what was inherited, so those pages stay shared with the parent.
-            collector = _Collector()  # WeasyPrint's warnings, passed to the parent's log through a file
-            logging.getLogger("weasyprint").addHandler(collector)
-            retarget_links(document.pages)
-            partial = path.with_suffix(".part")
-            self.write(document, partial)
-            path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")
-            partial.rename(path)
-            status = 0
-        except BaseException as error:  # Reported by the parent, which raises it again.
-            try:
-                payload = pickle.dumps(error)
-            except Exception:
-                payload = pickle.dumps(RuntimeError("".join(traceback.format_exception(error)).strip()))
-            path.with_suffix(".error").write_bytes(payload)
-        finally:
-            os._exit(status)
+        collector = _warnings()
+        retarget_links(document.pages)
+        partial = path.with_suffix(".part")
+        self.write(document, partial)
+        path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")
+        partial.rename(path)
 
     def _reap(self) -> None:
         """Wait for one of this writer's children to end (never for another child of the process)."""
@@ -106,8 +128,7 @@ class PartWriter:
                 raise pickle.loads(error.read_bytes())
             raise RuntimeError(f"the process writing part {order} of the PDF stopped (status {status})")
         log = path.with_suffix(".log")
-        for message in filter(None, log.read_text(encoding="utf-8").split("\n")):
-            logging.getLogger("weasyprint").warning("%s", message)  # Seen by samizdat.typesetlog in this process.
+        _log(list(filter(None, log.read_text(encoding="utf-8").split("\n"))))
         log.unlink()
 
     def finish(self) -> list[Path]:
@@ -118,10 +139,122 @@ class PartWriter:
     def stop(self) -> None:
         """Stop every child still writing (on an error or an interrupt)."""
         for pid, (_, fd) in self.running.items():
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            _kill(pid)
             os.close(fd)
         self.running.clear()
+
+
+@dataclass
+class LayoutPool:
+    """Runs of chapters laid out and written by forked workers, one run at a time each, in book order.
+
+    A worker lays its run out (each chapter as if it began on page 1, see :mod:`samizdat.placement`)
+    and sends back the chapters' page counts; once every earlier run's counts are in, the parent
+    knows where the run starts and tells the worker, which places the pages there, writes the
+    part and takes the next run. Workers hold one run's pages at a time, so memory does not grow
+    with the book, and layout, which was sequential, runs on every core.
+    """
+
+    lay_out: Callable[[int], tuple[object, list[int]]]  # run number → (its layouts, each chapter's page count): in a worker
+    write: Callable[[int, object, int, Path], None]  # (run number, its layouts, first page, path): in a worker
+    runs: int
+    workers: int
+    folder: Path
+    first_page: int | None = None  # of the first run: set by the parent once the front matter is counted
+    counts: dict[int, list[int]] = field(default_factory=dict)  # run → its chapters' page counts
+    _waiting: dict[int, Connection] = field(default_factory=dict)  # run laid out, its start not yet sent → worker
+    _busy: dict[Connection, int] = field(default_factory=dict)  # worker → the run it holds
+    _pids: dict[Connection, int] = field(default_factory=dict)
+    _next_run: int = 0
+    _written: set[int] = field(default_factory=set)
+
+    def start(self) -> None:
+        """Fork the workers, each with a first run."""
+        for _ in range(min(self.workers, self.runs)):
+            parent, child = Pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover  (the child: its coverage is not collected)
+                parent.close()
+                _in_child(lambda: self._worker(child), lambda payload: child.send(("error", payload, [])))
+            child.close()
+            self._pids[parent] = pid
+            self._assign(parent)
+
+    def _worker(self, connection: Connection) -> None:
+        collector = _warnings()
+        while (run := connection.recv()) is not None:
+            layouts, counts = self.lay_out(run)
+            connection.send(("pages", counts, collector.messages))
+            collector.messages = []
+            first_page = connection.recv()
+            path = self.folder / f"part-{run + 1:04d}.pdf"
+            self.write(run, layouts, first_page, path)
+            del layouts
+            gc.collect()
+            connection.send(("written", path, collector.messages))
+            collector.messages = []
+
+    def _assign(self, worker: Connection) -> None:
+        worker.send(self._next_run)
+        self._busy[worker] = self._next_run
+        self._next_run += 1
+
+    def start_of(self, run: int) -> int | None:
+        """The first page of ``run``, once the front matter and every earlier run are counted."""
+        if self.first_page is None or any(earlier not in self.counts for earlier in range(run)):
+            return None
+        return self.first_page + sum(sum(self.counts[earlier]) for earlier in range(run))
+
+    def lay_out_all(self) -> None:
+        """Serve the workers until every run is laid out and counted (their writing may go on)."""
+        while len(self.counts) < self.runs:
+            self._serve()
+
+    def finish(self) -> list[Path]:
+        """Wait for every part; their files in book order."""
+        while len(self._written) < self.runs:
+            self._serve()
+        for worker, pid in self._pids.items():
+            os.waitpid(pid, 0)
+            worker.close()
+        self._pids.clear()
+        return [self.folder / f"part-{run + 1:04d}.pdf" for run in range(self.runs)]
+
+    def _serve(self) -> None:
+        self._send_starts()
+        for worker in wait(list(self._busy)):
+            try:
+                kind, value, messages = worker.recv()
+            except EOFError:
+                raise RuntimeError(f"a process laying out the PDF stopped (run {self._busy[worker] + 1})") from None
+            _log(messages)
+            run = self._busy[worker]
+            if kind == "error":
+                raise pickle.loads(value)
+            if kind == "pages":
+                self.counts[run] = value
+                self._waiting[run] = worker
+            else:
+                self._written.add(run)
+                del self._busy[worker]
+                if self._next_run < self.runs:
+                    self._assign(worker)
+                else:
+                    worker.send(None)
+        self._send_starts()
+
+    def _send_starts(self) -> None:
+        for run, worker in list(self._waiting.items()):
+            if (first_page := self.start_of(run)) is not None:
+                worker.send(first_page)
+                del self._waiting[run]
+
+    def stop(self) -> None:
+        """Stop every worker still running (on an error or an interrupt)."""
+        for worker, pid in self._pids.items():
+            _kill(pid)
+            worker.close()
+        self._pids.clear()
 
 
 # --- merging ------------------------------------------------------------------------------------------

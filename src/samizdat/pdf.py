@@ -36,8 +36,10 @@ PRINT_STYLESHEETS = ("cover.css", "print.css")
 PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK colours.
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
-PART_PAGES = 32  # A book longer than this is written in parts, in parallel (see samizdat.parts).
-WATCH_PART_PAGES = 6  # Watch mode writes again only the parts an edit changed: small parts, but not so many that merging costs more.
+RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
+WATCH_RUN_LENGTH = 9_000  # About 6 pages: watch mode writes again only the parts an edit changed; small, but not so many that merging costs more.
+CHAPTER_OPENING = 800  # What a chapter's opening (its heading's space, the page it may leave part empty) weighs, in characters.
+FIGURE = 1_200  # What an image weighs, in characters.
 
 
 class PdfChapterRenderer(ChapterRenderer):
@@ -154,7 +156,7 @@ class Typesetter:
     its part is handed over, so memory does not grow with the book.
     """
 
-    def __init__(self, book: Book, styles: Path, press: bool = False, *, keep_layouts: bool = True, part_pages: int = PART_PAGES) -> None:
+    def __init__(self, book: Book, styles: Path, press: bool = False, *, keep_layouts: bool = True, run_length: int = RUN_LENGTH) -> None:
         from .weasy import Weasy
 
         extra = ""
@@ -173,7 +175,7 @@ class Typesetter:
         self.stylesheets = [*self.weasy.base, *(self.weasy.stylesheet(name) for name in names)]
         self.slots: dict[str, tuple[tuple[str, str, str], object]] = {}  # slot → (key, laid-out document)
         self.keep_layouts = keep_layouts  # Watch mode keeps every chapter's layout; a single build lets each go once used.
-        self.part_pages = part_pages
+        self.run_length = run_length
         self.part_folder: Path | None = None  # The parts last written (kept in watch mode: unchanged ones are not written again).
 
     def _render(self, html: str, extra_css: str = ""):
@@ -222,43 +224,65 @@ class Typesetter:
         return _joined(list(self.parts(book)))
 
     def parts(self, book: Book) -> Iterator[Part]:
-        """The book's pages in parts, as soon as each is laid out: runs of chapters of about
-        :attr:`part_pages` pages each, then the front matter (whose contents need every chapter's
-        page number), then the back matter. ``order`` puts them back in book order."""
-        from .placement import place
-
+        """The book's pages in parts, as soon as each is laid out: the runs of chapters of
+        :func:`plan_runs`, then the front matter (whose contents need every chapter's page
+        number), then the back matter. ``order`` puts them back in book order."""
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
-        # Cover and contents with a page number wider than any real one, to count their pages.
+        front_pages = self._front_pages(book)
+        runs = plan_runs(book, self.run_length)
+        starts: dict[str, int] = {}
+        next_page = front_pages + 1
+        for number, run in enumerate(runs):
+            layouts = self._lay_out_run(book, renderer, run)
+            document, key = self._placed_run(book, run, layouts, next_page)
+            starts.update(_starts(book, run, layouts, next_page))
+            next_page += len(document.pages)
+            yield Part(number + 1, document, key, last=number == len(runs) - 1)
+            if not self.keep_layouts:
+                self._forget(run)
+        for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
+            del self.slots[stale]
+        yield from self._front_and_back(book, starts, front_pages, len(runs) + 1, next_page - 1)
+
+    def _front_pages(self, book: Book) -> int:
+        """The pages of cover and contents, counted with a page number wider than any real one."""
         placeholders = {chapter.id: 8888 for chapter in book.chapters}
         front_pages = len(self._front(book, placeholders, "front").pages)
         if not self.keep_layouts:
             del self.slots["front"]  # A long contents is large: 40 MB for 400 chapters.
-        pages, starts, first_note, order, key = [], {}, 1, 1, hashlib.sha256()
-        next_page = front_pages + 1
-        for index, chapter in enumerate(book.chapters):
-            with watching(book.manuscript / chapter.source):
-                document = self._chapter_document(renderer, book, index, first_note)
-            key.update(repr((self.slots[f"chapter-{index}"][0], next_page)).encode())
-            chapter_pages = place(document, next_page)
-            starts[chapter.id] = next_page
-            pages.extend(chapter_pages)
-            next_page += len(chapter_pages)
-            first_note += len(chapter.notes)
-            last = index == len(book.chapters) - 1
-            if last or len(pages) >= self.part_pages:
-                yield Part(order, self._stamped(document.copy(pages)), key.hexdigest(), last=last)
-                pages, order, key = [], order + 1, hashlib.sha256()
-            if not self.keep_layouts:
-                del self.slots[f"chapter-{index}"]  # Memory that does not grow with the book.
-        for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
-            del self.slots[stale]
+        return front_pages
+
+    def _lay_out_run(self, book: Book, renderer: PdfChapterRenderer, run: range) -> list:
+        """The run's chapters, each laid out as if it began on page 1 (see :mod:`samizdat.placement`)."""
+        first_note = 1 + sum(len(chapter.notes) for chapter in book.chapters[:run.start])
+        layouts = []
+        for index in run:
+            with watching(book.manuscript / book.chapters[index].source):
+                layouts.append(self._chapter_document(renderer, book, index, first_note))
+            first_note += len(book.chapters[index].notes)
+        return layouts
+
+    def _placed_run(self, book: Book, run: range, layouts: list, first_page: int):
+        """The run's pages from ``first_page`` on, as one document; and the key of what they were made from."""
+        from .placement import place
+
+        pages = [page for layout, start in zip(layouts, _chapter_starts(layouts, first_page)) for page in place(layout, start)]
+        key = _key([self.slots[f"chapter-{index}"][0] for index in run], first_page)
+        return self._stamped(layouts[0].copy(pages)), key
+
+    def _forget(self, run: range) -> None:
+        """Let the run's layouts go: memory that does not grow with the book."""
+        for index in run:
+            del self.slots[f"chapter-{index}"]
+
+    def _front_and_back(self, book: Book, starts: dict[str, int], front_pages: int, back_order: int, last_page: int) -> Iterator[Part]:
         front, back = self._front(book, starts, "contents"), self._back_matter(book)
         # Shorter numbers than the placeholders' can save a line, and a page: a blank keeps the numbering.
         padding = front_pages - len(front.pages)
         yield Part(0, self._stamped(front.copy(front.pages + back.pages[:padding])), _key(self.slots["contents"][0], self.slots["back"][0], padding, iso_utc(build_time())))
-        back_pages = self._back_pages(book, next_page - 1)
-        yield Part(order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
+        back_pages = self._back_pages(book, last_page)
+        yield Part(back_order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
 
     def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
@@ -294,51 +318,131 @@ class Typesetter:
     def write_book(self, book: Book, target: Path, variant: str, workers: int) -> int:
         """Lay the book out and write it to ``target``; the number of pages.
 
-        A book of one run of chapters is written as one document. A longer one, in the
-        default variant, is written part by part by up to ``workers`` forked processes while
-        layout goes on, then merged (:mod:`samizdat.parts`): the parts do not depend on
-        ``workers``, so neither do the bytes.
+        A book of one run of chapters (:func:`plan_runs`), or in another variant than the
+        default, is written as one document. A longer one is written in parts, merged by
+        :mod:`samizdat.parts`: in watch mode from the layouts kept here, each part by a forked
+        process while layout goes on; else every run laid out and written by up to ``workers``
+        forked processes. The parts do not depend on ``workers``, so neither do the bytes.
         """
-        parts = self.parts(book)
-        first = next(parts)
-        if first.last or variant != "pdf/ua-1":
-            document = _joined([first, *parts])
+        runs = plan_runs(book, self.run_length)
+        if len(runs) == 1 or variant != "pdf/ua-1":
+            document = _joined(list(self.parts(book)))
             self.write(document, target, variant)
             return len(document.pages)
-        from itertools import chain
-
-        from .parts import PartWriter, merge
-
         if self.part_folder is None or not self.part_folder.is_dir():
             self.part_folder = Path(tempfile.mkdtemp(prefix="samizdat-parts-"))
             weakref.finalize(self, shutil.rmtree, self.part_folder, True)
+        try:
+            if self.keep_layouts:
+                pages, files = self._write_kept_parts(book, variant, workers)
+            else:
+                pages, files = self._write_parts_in_parallel(book, runs, variant, workers)
+            with atomic_output(target) as temporary:
+                from .parts import merge
+
+                merge(files, temporary)
+        finally:
+            if not self.keep_layouts:
+                shutil.rmtree(self.part_folder, ignore_errors=True)
+        return pages
+
+    def _write_kept_parts(self, book: Book, variant: str, workers: int) -> tuple[int, list[Path]]:
+        """Watch mode: the layouts stay here, and a part is written again only if its pages changed."""
+        from .parts import PartWriter
+
         writer = PartWriter(lambda document, path: self._write(document, path, variant), workers)
         pages = 0
         try:
-            for part in chain([first], parts):
-                first = None  # Each part's pages are let go once handed to its writer.
+            for part in self.parts(book):
                 pages += len(part.document.pages)
                 written = self.part_folder / f"part-{part.order:04d}-{part.key[:16]}.pdf"
-                if written.is_file():  # Watch mode: this part is as it was written last time.
+                if written.is_file():  # This part is as it was written last time.
                     writer.files[part.order] = written
                 else:
                     writer.submit(written, part.order, part.document)
-                if not self.keep_layouts:
-                    del part
-                    # Laid-out boxes hold reference cycles, which the tuned collector (fewer_collections) would
-                    # keep until the end: freed here, memory stays flat (400 chapters: 129 MB, not 204 MB).
-                    gc.collect()
             files = writer.finish()
-            with atomic_output(target) as temporary:
-                merge(files, temporary)
         finally:
             writer.stop()
-            if not self.keep_layouts:
-                shutil.rmtree(self.part_folder, ignore_errors=True)
-            else:
-                for stale in set(self.part_folder.iterdir()) - set(writer.files.values()):
-                    stale.unlink()
-        return pages
+            for stale in set(self.part_folder.iterdir()) - set(writer.files.values()):
+                stale.unlink()
+        return pages, files
+
+    def _write_parts_in_parallel(self, book: Book, runs: list[range], variant: str, workers: int) -> tuple[int, list[Path]]:
+        """Every run laid out, placed and written by forked workers (:class:`samizdat.parts.LayoutPool`);
+        meanwhile this process counts the front matter's pages, and then sets the contents and back matter."""
+        from .parts import LayoutPool, retarget_links
+
+        self._serve_images(book)
+        renderer = PdfChapterRenderer(book)
+
+        def lay_out(number: int) -> tuple[list, list[int]]:
+            layouts = self._lay_out_run(book, renderer, runs[number])
+            return layouts, [_chapter_pages(layout) for layout in layouts]
+
+        def write(number: int, layouts: list, first_page: int, path: Path) -> None:
+            document, _ = self._placed_run(book, runs[number], layouts, first_page)
+            retarget_links(document.pages)
+            self._write(document, path, variant)
+            self._forget(runs[number])
+
+        gc.collect()  # Before forking: what the workers inherit is shared, not collected there again.
+        pool = LayoutPool(lay_out, write, len(runs), workers, self.part_folder)
+        try:
+            pool.start()
+            pool.first_page = self._front_pages(book) + 1
+            pool.lay_out_all()
+            starts = {chapter.id: start for number, run in enumerate(runs)
+                      for chapter, start in zip(book.chapters[run.start:run.stop], _running_sum(pool.start_of(number), pool.counts[number]))}
+            last_page = pool.start_of(len(runs)) - 1
+            front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + 1, last_page)
+            ends = {part.order: self.part_folder / f"part-{part.order:04d}.pdf" for part in (front, back)}
+            for part in (front, back):
+                retarget_links(part.document.pages)
+                self._write(part.document, ends[part.order], variant)
+            files = pool.finish()
+        finally:
+            pool.stop()
+        return last_page + len(back.document.pages), [ends[front.order], *files, ends[back.order]]
+
+
+def plan_runs(book: Book, length: int) -> list[range]:
+    """The book's chapters in runs of about ``length`` characters (a chapter's opening and its images
+    weighed in): the parts a long book is laid out and written in. They depend only on the book."""
+    runs, start, size = [], 0, 0
+    for index, chapter in enumerate(book.chapters):
+        size += _weight(chapter)
+        if size >= length:
+            runs.append(range(start, index + 1))
+            start, size = index + 1, 0
+    if start < len(book.chapters) or not runs:
+        runs.append(range(start, len(book.chapters)))
+    return runs
+
+
+def _weight(chapter: Chapter) -> int:
+    text = sum(len(token.content) for token in chapter.tokens) + sum(len(token.content) for note in chapter.notes for token in note.tokens)
+    return text + CHAPTER_OPENING + FIGURE * len(chapter.images)
+
+
+def _chapter_pages(layout) -> int:
+    return len(layout.pages)
+
+
+def _chapter_starts(layouts: list, first_page: int) -> list[int]:
+    return _running_sum(first_page, [_chapter_pages(layout) for layout in layouts])
+
+
+def _running_sum(first: int, counts: list[int]) -> list[int]:
+    """Where each of a row of chapters of ``counts`` pages starts, the first at ``first``."""
+    starts = []
+    for count in counts:
+        starts.append(first)
+        first += count
+    return starts
+
+
+def _starts(book: Book, run: range, layouts: list, first_page: int) -> dict[str, int]:
+    return dict(zip((chapter.id for chapter in book.chapters[run.start:run.stop]), _chapter_starts(layouts, first_page)))
 
 
 def _key(*values: object) -> str:
@@ -493,7 +597,7 @@ def _render(book: Book, styles: Path, dist: Path, report: Report, state: dict, o
     # Watch mode keeps the layouts and the PDF in small parts, so that after an edit only the
     # parts holding changed chapters are written again.
     setter.keep_layouts = state.get("watching", False)
-    setter.part_pages = WATCH_PART_PAGES if setter.keep_layouts else PART_PAGES
+    setter.run_length = WATCH_RUN_LENGTH if setter.keep_layouts else RUN_LENGTH
     _check_print_resolution(book, setter)
     pages = setter.write_book(book, target, options.pdf_variant, workers)
     report(f"typeset {pages} pages, {options.pdf_variant}  [{time.perf_counter() - started:.2f}s]")
