@@ -180,7 +180,7 @@ def test_an_interrupted_build_in_parts_stops_its_writers_and_keeps_the_previous_
 def test_parts_are_laid_out_and_written_by_at_most_one_process_per_core(tmp_path: Path, monkeypatch) -> None:
     from samizdat import parts, pdf, pipeline
 
-    monkeypatch.setattr(pdf, "RUN_LENGTH", 2_000)  # the sample's 6 pages of chapters in four runs
+    monkeypatch.setattr(pdf, "RUN_LENGTH", 2_000)  # the sample's five chapters in five runs
     monkeypatch.setattr(pdf.os, "sched_getaffinity", lambda pid: {0})  # a machine with one core for us
     workers: list[tuple[int, int]] = []
     original = parts.LayoutPool.start
@@ -191,7 +191,7 @@ def test_parts_are_laid_out_and_written_by_at_most_one_process_per_core(tmp_path
 
     monkeypatch.setattr(parts.LayoutPool, "start", counting)
     pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=pipeline.quiet, warn=pipeline.quiet)
-    assert workers == [(4, 1)]
+    assert workers == [(5, 1)]
 
 
 def test_different_font_subsets_in_a_merged_book_have_different_names(written: dict[str, Path]) -> None:

@@ -38,6 +38,7 @@ VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives i
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
 WATCH_RUN_LENGTH = 9_000  # About 6 pages: watch mode writes again only the parts an edit changed; small, but not so many that merging costs more.
+MIN_RUNS = 4  # A long book's runs of chapters, at least: work for each of two to four cores until near the end.
 CHAPTER_OPENING = 800  # What a chapter's opening (its heading's space, the page it may leave part empty) weighs, in characters.
 FIGURE = 1_200  # What an image weighs, in characters.
 
@@ -406,16 +407,22 @@ class Typesetter:
 
 
 def plan_runs(book: Book, length: int) -> list[range]:
-    """The book's chapters in runs of about ``length`` characters (a chapter's opening and its images
-    weighed in): the parts a long book is laid out and written in. They depend only on the book."""
+    """The book's chapters in runs: the parts a long book is laid out and written in. A book of
+    more than ``length`` characters (a chapter's opening and its images weighed in) gets at least
+    :data:`MIN_RUNS` runs of about equal weight, so that every core has work until near the end,
+    and more if they would be longer than ``length``. They depend only on the book."""
+    weights = [_weight(chapter) for chapter in book.chapters]
+    total = sum(weights)
+    if total <= length:
+        return [range(len(weights))]
+    target = total / max(MIN_RUNS, -(-total // length))
     runs, start, size = [], 0, 0
-    for index, chapter in enumerate(book.chapters):
-        size += _weight(chapter)
-        if size >= length:
+    for index, weight in enumerate(weights):
+        size += weight
+        if size >= target * (len(runs) + 1) - weight / 2 and index + 1 < len(weights):
             runs.append(range(start, index + 1))
-            start, size = index + 1, 0
-    if start < len(book.chapters) or not runs:
-        runs.append(range(start, len(book.chapters)))
+            start = index + 1
+    runs.append(range(start, len(weights)))
     return runs
 
 
