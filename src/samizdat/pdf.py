@@ -301,7 +301,10 @@ class Typesetter:
         chapter = book.chapters[index]
         numbering = f"html {{ counter-reset: footnote {first_note - 1}; }}\n"
         images = hashlib.sha256(b"".join(asset.content for asset in book.assets if asset.name in chapter.assets)).hexdigest()
-        return self._cached(f"chapter-{index}", _document(book, [_chapter(renderer, chapter, book)]), numbering, images)
+        from .placement import without_margin_boxes
+
+        with without_margin_boxes():
+            return self._cached(f"chapter-{index}", _document(book, [_chapter(renderer, chapter, book)]), numbering, images)
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:

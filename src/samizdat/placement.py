@@ -3,8 +3,8 @@
 A chapter's page count does not depend on where it starts: left-hand and right-hand pages have
 the same measure (their inner and outer margins swap), and nothing else in a chapter's pages
 depends on its page numbers except the folios. So each chapter is laid out at page 1, with no
-knowledge of the chapters before it, and :func:`place` puts it at its real first page: every
-page's margin boxes (folio, running head) are made again with the real page number and, when the
+knowledge of the chapters before it and without margin boxes, and :func:`place` puts it at its
+real first page: every page's margin boxes (folio, running head) are made with the real page number and, when the
 chapter starts on an even page, every page is turned to the other side (its text moved by the
 difference of the margins). Chapters can then be laid out in any order, in parallel, and watch
 mode keeps a chapter's layout when an edit before it moves it to other pages.
@@ -15,9 +15,13 @@ This works on WeasyPrint's laid-out boxes, with the layout context that
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import weasyprint.layout
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout.background import layout_backgrounds
+from weasyprint.layout.background import layout_backgrounds, layout_box_backgrounds
 from weasyprint.layout.page import make_margin_boxes, page_height, page_width, set_page_type_computed_styles
 from weasyprint.layout.percent import resolve_percentages
 
@@ -39,33 +43,52 @@ class PlaceableDocument(Document):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.layout_context, PlaceableDocument._building = PlaceableDocument._building, None
-        self.placed_at = LAID_OUT_AT  # the first page number the pages are placed at now
+        self.placed_at: int | None = None  # the first page number the pages are placed at; None: as laid out, no margin boxes
+
+
+@contextmanager
+def without_margin_boxes() -> Iterator[None]:
+    """Lay out without margin boxes: :func:`place` makes them, with the real page numbers."""
+    make = weasyprint.layout.make_margin_boxes
+    weasyprint.layout.make_margin_boxes = lambda context, page, state: ()
+    try:
+        yield
+    finally:
+        weasyprint.layout.make_margin_boxes = make
 
 
 def place(document: PlaceableDocument, first_page: int) -> list[Page]:
-    """``document``'s pages numbered from ``first_page``, on the sides that number gives; they are changed in place.
-
-    Placing again at another page works from the pages as they are (watch mode places a kept
-    layout at each build).
-    """
+    """``document``'s pages numbered from ``first_page``, on the sides that number gives, with their
+    margin boxes; they are changed in place. Placing again at another page works from the pages as
+    they are (watch mode places a kept layout at each build)."""
     if document.placed_at == first_page:
         return document.pages
     context = document.layout_context
-    turn = (first_page - document.placed_at) % 2 == 1
+    turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
     shift = first_page - LAID_OUT_AT
-    pages = []
     for index, page in enumerate(document.pages):
-        page_box = _placed_box(document, context, page._page_box, index + 1, shift, turn)
-        pages.append(Page(page_box) if turn else _with_box(page, page_box))
-    document.pages[:] = pages
+        if turn:
+            document.pages[index] = Page(_turned(document, context, page._page_box))
+        _make_margin_boxes(context, document.pages[index]._page_box, index + 1, shift)
     document.placed_at = first_page
-    return pages
+    return document.pages
 
 
-def _placed_box(document: PlaceableDocument, context, old: boxes.PageBox, number: int, shift: int, turn: bool) -> boxes.PageBox:
-    """A new page box for page ``number`` of the document's layout, holding the old one's content."""
-    page_type = old.page_type._replace(side=_other(old.page_type.side)) if turn else old.page_type
-    if turn and context.style_for(page_type) is None:
+def _make_margin_boxes(context, page: boxes.PageBox, number: int, shift: int) -> None:
+    """Page ``number`` of the layout gets (new) margin boxes, its page number moved on by ``shift``."""
+    quote_depth, counters, scopes, groups = context.page_maker[number][3]
+    counters = {**counters, "page": [counters["page"][-1] + shift]}
+    context.current_page = number
+    margin_boxes = tuple(make_margin_boxes(context, page, (quote_depth, counters, scopes, groups)))
+    for box in margin_boxes:
+        layout_box_backgrounds(page, box, context.get_image_from_uri)
+    page.children = (*(child for child in page.children if not isinstance(child, boxes.MarginBox)), *margin_boxes)
+
+
+def _turned(document: PlaceableDocument, context, old: boxes.PageBox) -> boxes.PageBox:
+    """A page box for the other side holding the old one's content, moved by the difference of their margins."""
+    page_type = old.page_type._replace(side=_other(old.page_type.side))
+    if context.style_for(page_type) is None:
         set_page_type_computed_styles(page_type, document._html, context.style_for)
     style = context.style_for(page_type)
     style["overflow"] = old.style["overflow"]
@@ -75,23 +98,13 @@ def _placed_box(document: PlaceableDocument, context, old: boxes.PageBox, number
     width, height = style["size"]
     page_width(page, context, width)
     page_height(page, context, height)
-    content = [child for child in old.children if not isinstance(child, boxes.MarginBox)]
+    content = tuple(child for child in old.children if not isinstance(child, boxes.MarginBox))
     dx = page.content_box_x() - old.content_box_x()
     for child in content:
         child.translate(dx, 0)
     page.fixed_boxes = old.fixed_boxes
     page.children = content
-    quote_depth, counters, scopes, groups = context.page_maker[number][3]
-    counters = {**counters, "page": [counters["page"][-1] + shift]}
-    context.current_page = number
-    page.children = (*content, *make_margin_boxes(context, page, (quote_depth, counters, scopes, groups)))
     layout_backgrounds(page, context.get_image_from_uri)
-    return page
-
-
-def _with_box(page: Page, page_box: boxes.PageBox) -> Page:
-    """``page`` drawn from ``page_box``: its links, anchors and bookmarks have not moved."""
-    page._page_box = page_box
     return page
 
 
