@@ -210,3 +210,35 @@ def test_different_font_subsets_in_a_merged_book_have_different_names(written: d
             assert font["/BaseFont"][:7] == described["/BaseFont"][:7] == descriptor["/FontName"][:7]
             programs.setdefault(font["/BaseFont"], set()).add(hashlib.sha256(program.get_data()).hexdigest())
     assert len(programs) > 6 and all(len(found) == 1 for found in programs.values()), programs
+
+
+def test_a_right_to_left_book_in_parts_reads_as_the_whole_document(tmp_path: Path, monkeypatch) -> None:
+    """Chapters laid out at page 1 and placed on both sides (samizdat.placement), in a book whose first page is a left-hand one."""
+    from samizdat.book import load_book
+    from samizdat.pdf import Typesetter
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    sentence = "وُلد فيكتور سيرج في بروكسل سنة 1890، وكتب بالفرنسية وبالروسية عن الثورة. "
+    folder = tmp_path / "manuscript"
+    folder.mkdir()
+    (folder / "book.yaml").write_text('title: "الأدب والثورة"\nlanguage: ar\n', encoding="utf-8")
+    for number, repeat in enumerate((40, 25, 60, 10, 30), start=1):
+        (folder / f"{number:02d}.md").write_text(f"# الفصل {number}\n\n" + sentence * repeat + "\n", encoding="utf-8")
+    book = load_book(folder, STYLES)
+    whole = Typesetter(book, STYLES)
+    whole.write(whole.layout(book), tmp_path / "whole.pdf", "pdf/ua-1")
+    Typesetter(book, STYLES, keep_layouts=False, run_length=3_000).write_book(book, tmp_path / "parts.pdf", "pdf/ua-1", 2)
+    parts, reference = pdf_facts(tmp_path / "parts.pdf"), pdf_facts(tmp_path / "whole.pdf")
+    assert parts == reference
+    assert {page % 2 for depth, _, page in reference["outline"] if depth == 0} == {0, 1}  # chapters open on both sides
+
+
+def test_a_long_book_is_planned_in_at_least_four_runs_that_follow_one_another() -> None:
+    from samizdat.book import load_book
+    from samizdat.pdf import plan_runs
+
+    book = load_book(MANUSCRIPT)  # five chapters, about 12,600 characters with their openings
+    assert plan_runs(book, 20_000) == [range(0, 5)]  # one run: written in one piece
+    # Weights 2,670, 2,555, 1,698, 2,516 and 3,197; a quarter is 3,159: a run ends where the next cut is nearer.
+    assert plan_runs(book, 6_000) == [range(0, 1), range(1, 2), range(2, 4), range(4, 5)]
+    assert plan_runs(book, 2_000) == [range(0, 1), range(1, 2), range(2, 3), range(3, 4), range(4, 5)]
