@@ -112,8 +112,9 @@ def test_watch_writes_again_only_the_parts_an_edit_changed(manuscript_copy: Path
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
     monkeypatch.setattr(pdf, "WATCH_RUN_LENGTH", 2_000)  # the sample's 6 pages of chapters in several parts
     submitted: list[int] = []
-    original = parts.PartWriter.submit
-    monkeypatch.setattr(parts.PartWriter, "submit", lambda self, path, order, document: submitted.append(order) or original(self, path, order, document))
+    for method in ("submit", "write_here"):  # in a child, or in this process
+        original = getattr(parts.PartWriter, method)
+        monkeypatch.setattr(parts.PartWriter, method, lambda self, path, order, document, original=original: submitted.append(order) or original(self, path, order, document))
     state = {"watching": True}  # what watch mode keeps between builds
     build = lambda: pipeline.build("pdf", manuscript_copy, tmp_path / "dist", STYLES, report=pipeline.quiet, warn=pipeline.quiet, state=state)  # noqa: E731
     build()

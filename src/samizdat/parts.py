@@ -17,6 +17,7 @@ share a name. A link to an anchor in another part is written by its part as a UR
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import logging
@@ -40,14 +41,18 @@ from .typesetlog import _Collector
 DEST_SCHEME = "samizdat-dest:"  # A link to an anchor in another part; never left in a merged PDF.
 
 
-def retarget_links(pages: list) -> None:
-    """Links from these pages to anchors not on them become :data:`DEST_SCHEME` URIs, for :func:`merge` to resolve."""
-    anchors = {name for page in pages for name in page.anchors}
-    for page in pages:
+def retargeted(document):
+    """A copy of ``document`` whose links to anchors not on its pages are :data:`DEST_SCHEME` URIs, for :func:`merge` to resolve."""
+    anchors = {name for page in document.pages for name in page.anchors}
+    pages = []
+    for page in document.pages:
+        page = copy.copy(page)
         page.links = [
             ("external", DEST_SCHEME + target, rectangle, box) if kind == "internal" and target not in anchors else (kind, target, rectangle, box)
             for kind, target, rectangle, box in page.links
         ]
+        pages.append(page)
+    return document.copy(pages)
 
 
 def _in_child(work: Callable[[], None], report: Callable[[bytes], None]) -> None:
@@ -105,11 +110,17 @@ class PartWriter:
             _in_child(lambda: self._child(document, path), path.with_suffix(".error").write_bytes)
         self.running[pid] = (order, os.pidfd_open(pid))
 
+    def write_here(self, path: Path, order: int, document) -> None:
+        """Write ``document`` in this process: what writing loads (modules, font tables) stays for the children."""
+        self.files[order] = path
+        partial = path.with_suffix(".part")
+        self.write(retargeted(document), partial)
+        partial.rename(path)
+
     def _child(self, document, path: Path) -> None:
         collector = _warnings()
-        retarget_links(document.pages)
         partial = path.with_suffix(".part")
-        self.write(document, partial)
+        self.write(retargeted(document), partial)
         path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")
         partial.rename(path)
 

@@ -351,19 +351,25 @@ class Typesetter:
         return pages
 
     def _write_kept_parts(self, book: Book, variant: str, workers: int) -> tuple[int, list[Path]]:
-        """Watch mode: the layouts stay here, and a part is written again only if its pages changed."""
+        """Watch mode: the layouts stay here, and a part is written again only if its pages changed: each
+        by a forked child as soon as the next one to write is known, the last in this process meanwhile
+        (an edit that changes one part forks nothing, and this process keeps what writing loads warm)."""
         from .parts import PartWriter
 
         writer = PartWriter(lambda document, path: self._write(document, path, variant), workers)
-        pages = 0
+        pages, held = 0, None
         try:
             for part in self.parts(book):
                 pages += len(part.document.pages)
                 written = self.part_folder / f"part-{part.order:04d}-{part.key[:16]}.pdf"
                 if written.is_file():  # This part is as it was written last time.
                     writer.files[part.order] = written
-                else:
-                    writer.submit(written, part.order, part.document)
+                    continue
+                if held is not None:
+                    writer.submit(*held)
+                held = (written, part.order, part.document)
+            if held is not None:
+                writer.write_here(*held)
             files = writer.finish()
         finally:
             writer.stop()
@@ -374,7 +380,7 @@ class Typesetter:
     def _write_parts_in_parallel(self, book: Book, runs: list[range], variant: str, workers: int) -> tuple[int, list[Path]]:
         """Every run laid out, placed and written by forked workers (:class:`samizdat.parts.LayoutPool`);
         meanwhile this process counts the front matter's pages, and then sets the contents and back matter."""
-        from .parts import LayoutPool, retarget_links
+        from .parts import LayoutPool, retargeted
 
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
@@ -385,8 +391,7 @@ class Typesetter:
 
         def write(number: int, layouts: list, first_page: int, path: Path) -> None:
             document, _ = self._placed_run(book, runs[number], layouts, first_page)
-            retarget_links(document.pages)
-            self._write(document, path, variant)
+            self._write(retargeted(document), path, variant)
             self._forget(runs[number])
 
         gc.collect()  # Before forking: what the workers inherit is shared, not collected there again.
@@ -401,8 +406,7 @@ class Typesetter:
             front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + 1, last_page)
             ends = {part.order: self.part_folder / f"part-{part.order:04d}.pdf" for part in (front, back)}
             for part in (front, back):
-                retarget_links(part.document.pages)
-                self._write(part.document, ends[part.order], variant)
+                self._write(retargeted(part.document), ends[part.order], variant)
             files = pool.finish()
         finally:
             pool.stop()
