@@ -407,10 +407,13 @@ class Typesetter:
             ends = {part.order: self.part_folder / f"part-{part.order:04d}.pdf" for part in (front, back)}
             for part in (front, back):
                 self._write(retargeted(part.document), ends[part.order], variant)
+            pages = last_page + len(back.document.pages)
+            del front, back, self.slots["contents"], self.slots["back"]  # Before the merge, which needs memory of its own.
+            gc.collect()
             files = pool.finish()
         finally:
             pool.stop()
-        return last_page + len(back.document.pages), [ends[front.order], *files, ends[back.order]]
+        return pages, [ends[0], *files, ends[len(runs) + 1]]
 
 
 def plan_runs(book: Book, length: int) -> list[range]:
