@@ -33,17 +33,21 @@ class PlaceableDocument(Document):
 
     _building = None  # The context of the document being laid out (one at a time in a process).
     layout_context = None
+    placed_at: int | None = None  # The first page number the pages are placed at; None: as laid out, without margin boxes.
 
     @classmethod
     def _build_layout_context(cls, *args, **kwargs):
-        context = super()._build_layout_context(*args, **kwargs)
-        PlaceableDocument._building = context
-        return context
+        PlaceableDocument._building = super()._build_layout_context(*args, **kwargs)
+        return PlaceableDocument._building
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.layout_context, PlaceableDocument._building = PlaceableDocument._building, None
-        self.placed_at: int | None = None  # the first page number the pages are placed at; None: as laid out, no margin boxes
+    @classmethod
+    def _render(cls, *args, **kwargs):
+        try:
+            document = super()._render(*args, **kwargs)
+            document.layout_context = PlaceableDocument._building
+            return document
+        finally:
+            PlaceableDocument._building = None
 
 
 @contextmanager
