@@ -106,7 +106,7 @@ def test_our_pdfua_check_finds_nothing_in_a_merged_book(written: dict[str, Path]
     assert check(written["parts-3"]) == []
 
 
-def test_watch_writes_again_only_the_parts_an_edit_changed(manuscript_copy: Path, tmp_path: Path, monkeypatch) -> None:
+def test_watch_draws_again_only_the_parts_an_edit_changed_and_the_folios_it_moved(manuscript_copy: Path, tmp_path: Path, monkeypatch) -> None:
     from samizdat import parts, pdf, pipeline
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
@@ -127,6 +127,19 @@ def test_watch_writes_again_only_the_parts_an_edit_changed(manuscript_copy: Path
     [fresh] = pipeline.build("pdf", manuscript_copy, tmp_path / "fresh", STYLES, report=pipeline.quiet, warn=pipeline.quiet)
     assert pdf_facts(watched) == pdf_facts(fresh)
     assert "Peasants" in pdf_facts(watched)["texts"][4]
+
+    # A page added to chapter 1 moves every later page by one, to the other side: the later runs are
+    # not drawn again, only their folios and running heads (the furniture part), the contents and the back.
+    submitted.clear()
+    chapter = manuscript_copy / "01-beginnings.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + " ".join(["An added sentence that fills the page with words."] * 40) + "\n")
+    [watched] = build()
+    assert sorted(submitted) == [pdf.FURNITURE, 0, 1, 6]
+    [fresh] = pipeline.build("pdf", manuscript_copy, tmp_path / "fresh", STYLES, report=pipeline.quiet, warn=pipeline.quiet)
+    assert pdf_facts(watched) == pdf_facts(fresh)
+    from samizdat.pdfua import check
+
+    assert check(watched) == []
 
 
 def test_a_part_that_fails_stops_the_build_with_its_error_and_keeps_the_previous_pdf(tmp_path: Path, monkeypatch) -> None:

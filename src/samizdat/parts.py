@@ -27,7 +27,7 @@ import select
 import signal
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
@@ -39,6 +39,7 @@ from .pdfua import _kids, write_id_tree
 from .typesetlog import _Collector
 
 DEST_SCHEME = "samizdat-dest:"  # A link to an anchor in another part; never left in a merged PDF.
+MARGINS = "/SamizdatMargins"  # The form holding a page's margin boxes, drawn over it in watch mode.
 
 
 def retargeted(document):
@@ -271,10 +272,16 @@ class LayoutPool:
 # --- merging ------------------------------------------------------------------------------------------
 
 
-def merge(parts: list[Path], target: Path) -> None:
-    """Join tagged PDF parts (in book order) into ``target``; the first part's catalog and metadata are the book's."""
+def merge(parts: list[Path], target: Path, furniture: tuple[Path, tuple[float, ...]] | None = None) -> None:
+    """Join tagged PDF parts (in book order) into ``target``; the first part's catalog and metadata are the book's.
+
+    ``furniture`` (watch mode): a PDF of the margin boxes of the pages between the first part and the
+    last, drawn over them as artifacts, and how far each of those pages' content moves right (a run of
+    chapters drawn on one side and placed on the other).
+    """
     out = Pdf.new()
     sources = [Pdf.open(part) for part in parts]
+    overlay = Pdf.open(furniture[0]) if furniture else None
     try:
         first = sources[0]
         offsets = []
@@ -287,6 +294,8 @@ def merge(parts: list[Path], target: Path) -> None:
         _merge_destinations(out, sources)
         _merge_outline(out, sources)
         _resolve_links(out)
+        if overlay is not None:
+            _furnish(out, overlay, offsets[1], furniture[1])
         _retag_subsets(out)
         for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
             if key in first.Root:
@@ -295,7 +304,7 @@ def merge(parts: list[Path], target: Path) -> None:
         out.save(target, deterministic_id=True, fix_metadata_version=False, min_version=first.pdf_version,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     finally:
-        for source in sources:
+        for source in [*sources, *([overlay] if overlay else [])]:
             source.close()
 
 
@@ -398,3 +407,56 @@ def _resolve_links(out: Pdf) -> None:
             annotation.Dest = String(name)
             if "/Contents" in annotation:
                 annotation.Contents = String(name)
+
+
+def _furnish(out: Pdf, furniture: Pdf, first: int, moves: tuple[float, ...]) -> None:
+    """Each furniture page drawn over ``out``'s pages from ``first`` on, as a pagination artifact (ISO 32000-1
+    14.8.2.2), after the page's own content is moved right by its ``moves`` entry, with its links and the
+    destinations that point into it."""
+    moved: dict[tuple[int, int], float] = {}
+    for number, (margins, move) in enumerate(zip(furniture.pages, moves, strict=True)):
+        page = out.pages[first + number]
+        # The page's own content may leave its transformation in force (WeasyPrint's does): it is enclosed.
+        page.contents_add(out.make_stream(b"q 1 0 0 1 %.4f 0 cm\n" % move if move else b"q\n"), prepend=True)
+        if move:
+            _move_annotations(page, move)
+            moved[page.objgen] = move
+        # The page's own resources (a part's pages share theirs), with the margin boxes as a form.
+        resources = Dictionary(dict(page.obj.get("/Resources", Dictionary()).items()))
+        resources.XObject = Dictionary({**dict(resources.get("/XObject", Dictionary()).items()), MARGINS: out.copy_foreign(margins.as_form_xobject())})
+        page.obj.Resources = resources
+        page.contents_add(out.make_stream(b"\nQ\n/Artifact <</Type /Pagination>> BDC q " + Name(MARGINS).unparse() + b" Do Q EMC\n"))
+    if moved:
+        destinations = out.Root.Names.Dests
+        for _, destination in NameTree(destinations).items():
+            _move_destination(destination, moved)
+        with out.open_outline() as outline:
+            for item in _outline_items(outline.root):
+                _move_destination(item.destination, moved)
+
+
+def _move_annotations(page: pikepdf.Page, move: float) -> None:
+    for annotation in page.obj.get("/Annots", []):
+        rectangle = annotation.get("/Rect")
+        if isinstance(rectangle, Array):
+            annotation.Rect = Array([float(value) + (move if index % 2 == 0 else 0) for index, value in enumerate(rectangle)])
+        points = annotation.get("/QuadPoints")
+        if isinstance(points, Array):
+            annotation.QuadPoints = Array([float(value) + (move if index % 2 == 0 else 0) for index, value in enumerate(points)])
+
+
+def _move_destination(destination, moved: dict[tuple[int, int], float]) -> None:
+    """An explicit ``[page /XYZ left top zoom]`` destination into a moved page follows its content."""
+    if isinstance(destination, Dictionary):
+        destination = destination.get("/D")
+    if not isinstance(destination, Array) or len(destination) < 3 or destination[1] != Name.XYZ:
+        return
+    page = destination[0]
+    if isinstance(page, Dictionary) and page.objgen in moved and destination[2] is not None:
+        destination[2] = float(destination[2]) + moved[page.objgen]
+
+
+def _outline_items(items) -> Iterator[OutlineItem]:
+    for item in items:
+        yield item
+        yield from _outline_items(item.children)

@@ -37,6 +37,7 @@ PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK co
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
+FURNITURE = -1  # The order of the part that holds the chapter pages' margin boxes alone, in watch mode.
 WATCH_RUN_LENGTH = 9_000  # About 6 pages: watch mode writes again only the parts an edit changed; small, but not so many that merging costs more.
 MIN_RUNS = 4  # A long book's runs of chapters, at least: work for each of two to four cores until near the end.
 CHAPTER_OPENING = 800  # What a chapter's opening (its heading's space, the page it may leave part empty) weighs, in characters.
@@ -136,10 +137,11 @@ def _chapter(renderer: PdfChapterRenderer, chapter: Chapter, book: Book) -> str:
 class Part:
     """Laid-out pages of the book: ``order`` is the part's place in the book (0 is the front matter)."""
 
-    order: int
+    order: int  # FURNITURE for the chapters' margin boxes alone (see Typesetter.parts)
     document: object  # a WeasyPrint Document
     key: str  # what its pages were laid out from: the same key, the same pages
     last: bool = False  # the last run of chapters
+    offsets: tuple[float, ...] = ()  # FURNITURE: how far each chapter page's text moves right to its side, in PDF points
 
 
 class Typesetter:
@@ -224,19 +226,30 @@ class Typesetter:
         """The same pages as :meth:`layout`: :meth:`parts` joined, as :meth:`write_book` writes a short book."""
         return _joined(list(self.parts(book)))
 
-    def parts(self, book: Book) -> Iterator[Part]:
+    def parts(self, book: Book, furniture: bool = False) -> Iterator[Part]:
         """The book's pages in parts, as soon as each is laid out: the runs of chapters of
         :func:`plan_runs`, then the front matter (whose contents need every chapter's page
-        number), then the back matter. ``order`` puts them back in book order."""
+        number), then the back matter. ``order`` puts them back in book order.
+
+        With ``furniture`` (watch mode), the runs' pages have no margin boxes and are placed as if
+        each run began on page 1, so a run moved by an edit before it is the same part; the chapter
+        pages' margin boxes come last, in a part of their own (:data:`FURNITURE`), with how far each
+        page's text must move to its real side (see :func:`samizdat.placement.furniture`)."""
+        from .placement import LAID_OUT_AT
+        from .placement import furniture as margin_boxes
+
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
         front_pages = self._front_pages(book)
         runs = plan_runs(book, self.run_length)
         starts: dict[str, int] = {}
         next_page = front_pages + 1
+        furnished: list[tuple[object, float]] = []
         for number, run in enumerate(runs):
             layouts = self._lay_out_run(book, renderer, run)
-            document, key = self._placed_run(book, run, layouts, next_page)
+            document, key = self._placed_run(book, run, layouts, LAID_OUT_AT if furniture else next_page, margins=not furniture)
+            if furniture:
+                furnished += [item for layout, start in zip(layouts, _chapter_starts(layouts, next_page)) for item in margin_boxes(layout, start)]
             starts.update(_starts(book, run, layouts, next_page))
             next_page += len(document.pages)
             yield Part(number + 1, document, key, last=number == len(runs) - 1)
@@ -244,6 +257,11 @@ class Typesetter:
                 self._forget(run)
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
+        if furniture:
+            from .placement import furniture_key
+
+            yield Part(FURNITURE, self._stamped(self.slots["chapter-0"][1].copy([page for page, _ in furnished])),
+                       _key([furniture_key(page) for page, _ in furnished]), offsets=tuple(offset for _, offset in furnished))
         yield from self._front_and_back(book, starts, front_pages, len(runs) + 1, next_page - 1)
 
     def _front_pages(self, book: Book) -> int:
@@ -264,12 +282,13 @@ class Typesetter:
             first_note += len(book.chapters[index].notes)
         return layouts
 
-    def _placed_run(self, book: Book, run: range, layouts: list, first_page: int):
-        """The run's pages from ``first_page`` on, as one document; and the key of what they were made from."""
+    def _placed_run(self, book: Book, run: range, layouts: list, first_page: int, margins: bool = True):
+        """The run's pages from ``first_page`` on (with their margin boxes, or none), as one document; and
+        the key of what they were made from."""
         from .placement import place
 
-        pages = [page for layout, start in zip(layouts, _chapter_starts(layouts, first_page)) for page in place(layout, start)]
-        key = _key([self.slots[f"chapter-{index}"][0] for index in run], first_page)
+        pages = [page for layout, start in zip(layouts, _chapter_starts(layouts, first_page)) for page in place(layout, start, margins)]
+        key = _key([self.slots[f"chapter-{index}"][0] for index in run], first_page, margins)
         return self._stamped(layouts[0].copy(pages)), key
 
     def _forget(self, run: range) -> None:
@@ -337,30 +356,36 @@ class Typesetter:
             self.part_folder = Path(tempfile.mkdtemp(prefix="samizdat-parts-"))
             weakref.finalize(self, shutil.rmtree, self.part_folder, True)
         try:
+            furniture = None
             if self.keep_layouts:
-                pages, files = self._write_kept_parts(book, variant, workers)
+                pages, files, furniture = self._write_kept_parts(book, variant, workers)
             else:
                 pages, files = self._write_parts_in_parallel(book, runs, variant, workers)
             with atomic_output(target) as temporary:
                 from .parts import merge
 
-                merge(files, temporary)
+                merge(files, temporary, furniture)
         finally:
             if not self.keep_layouts:
                 shutil.rmtree(self.part_folder, ignore_errors=True)
         return pages
 
-    def _write_kept_parts(self, book: Book, variant: str, workers: int) -> tuple[int, list[Path]]:
+    def _write_kept_parts(self, book: Book, variant: str, workers: int) -> tuple[int, list[Path], tuple[Path, tuple[float, ...]]]:
         """Watch mode: the layouts stay here, and a part is written again only if its pages changed: each
         by a forked child as soon as the next one to write is known, the last in this process meanwhile
-        (an edit that changes one part forks nothing, and this process keeps what writing loads warm)."""
+        (an edit that changes one part forks nothing, and this process keeps what writing loads warm).
+        The chapters' runs are drawn without margin boxes, which are drawn apart (``parts(furniture=True)``),
+        so an edit that moves later pages draws only their folios and running heads again."""
         from .parts import PartWriter
 
         writer = PartWriter(lambda document, path: self._write(document, path, variant), workers)
-        pages, held = 0, None
+        pages, held, offsets = 0, None, ()
         try:
-            for part in self.parts(book):
-                pages += len(part.document.pages)
+            for part in self.parts(book, furniture=True):
+                if part.order == FURNITURE:
+                    offsets = part.offsets
+                else:
+                    pages += len(part.document.pages)
                 written = self.part_folder / f"part-{part.order:04d}-{part.key[:16]}.pdf"
                 if written.is_file():  # This part is as it was written last time.
                     writer.files[part.order] = written
@@ -370,12 +395,13 @@ class Typesetter:
                 held = (written, part.order, part.document)
             if held is not None:
                 writer.write_here(*held)
-            files = writer.finish()
+            furniture = writer.files[FURNITURE]
+            files = [file for file in writer.finish() if file != furniture]
         finally:
             writer.stop()
             for stale in set(self.part_folder.iterdir()) - set(writer.files.values()):
                 stale.unlink()
-        return pages, files
+        return pages, files, (furniture, offsets)
 
     def _write_parts_in_parallel(self, book: Book, runs: list[range], variant: str, workers: int) -> tuple[int, list[Path]]:
         """Every run laid out, placed and written by forked workers (:class:`samizdat.parts.LayoutPool`);

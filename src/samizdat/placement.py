@@ -26,6 +26,7 @@ from weasyprint.layout.page import make_margin_boxes, page_height, page_width, s
 from weasyprint.layout.percent import resolve_percentages
 
 LAID_OUT_AT = 1  # The first page number every chapter is laid out with.
+PDF_POINTS_PER_PIXEL = 0.75  # WeasyPrint's CSS pixel, in the PDF's units
 
 
 class PlaceableDocument(Document):
@@ -34,6 +35,7 @@ class PlaceableDocument(Document):
     _building = None  # The context of the document being laid out (one at a time in a process).
     layout_context = None
     placed_at: int | None = None  # The first page number the pages are placed at; None: as laid out, without margin boxes.
+    margins = False  # whether the pages have their margin boxes
 
     @classmethod
     def _build_layout_context(cls, *args, **kwargs):
@@ -61,37 +63,81 @@ def without_margin_boxes() -> Iterator[None]:
         weasyprint.layout.make_margin_boxes = make
 
 
-def place(document: PlaceableDocument, first_page: int) -> list[Page]:
+def place(document: PlaceableDocument, first_page: int, margins: bool = True) -> list[Page]:
     """``document``'s pages numbered from ``first_page``, on the sides that number gives, with their
-    margin boxes; they are changed in place. Placing again at another page works from the pages as
-    they are (watch mode places a kept layout at each build)."""
-    if document.placed_at == first_page:
+    margin boxes (or none: see :func:`furniture`); they are changed in place. Placing again at another
+    page works from the pages as they are (watch mode places a kept layout at each build)."""
+    if document.placed_at == first_page and document.margins == margins:
         return document.pages
     context = document.layout_context
     turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
-    shift = first_page - LAID_OUT_AT
     for index, page in enumerate(document.pages):
         if turn:
             document.pages[index] = Page(_turned(document, context, page._page_box))
-        _make_margin_boxes(context, document.pages[index]._page_box, index + 1, shift)
-    document.placed_at = first_page
+        box = document.pages[index]._page_box
+        box.children = _content(box)
+        if margins:
+            box.children += _margin_boxes(context, box, index + 1, first_page - LAID_OUT_AT)
+    document.placed_at, document.margins = first_page, margins
     return document.pages
 
 
-def _make_margin_boxes(context, page: boxes.PageBox, number: int, shift: int) -> None:
-    """Page ``number`` of the layout gets (new) margin boxes, its page number moved on by ``shift``."""
+def furniture(document: PlaceableDocument, first_page: int) -> list[tuple[Page, float]]:
+    """For each page of ``document`` (placed without margin boxes), a page holding only the margin boxes
+    (folio, running head) it gets at ``first_page`` and on, and how far, in PDF points, its text must
+    move right to sit on that page's side. Watch mode draws these over pages it drew before, so that an
+    edit that moves later pages does not draw them again."""
+    context = document.layout_context
+    turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
+    pages = []
+    for index, page in enumerate(document.pages):
+        drawn = page._page_box
+        box = _page_box(document, context, drawn, _other(drawn.page_type.side) if turn else drawn.page_type.side)
+        box.children = _margin_boxes(context, box, index + 1, first_page - LAID_OUT_AT)
+        layout_box_backgrounds(box, box, context.get_image_from_uri, layout_children=False)
+        box.canvas_background = None  # The page under it paints the canvas.
+        pages.append((Page(box), (box.content_box_x() - drawn.content_box_x()) * PDF_POINTS_PER_PIXEL))
+    return pages
+
+
+def furniture_key(page: Page) -> tuple:
+    """What a :func:`furniture` page shows: its side, and the text of each margin box."""
+    box = page._page_box
+    return box.page_type.side, tuple((margin.at_keyword, "".join(text.text for text in margin.descendants() if isinstance(text, boxes.TextBox)))
+                                     for margin in box.children if isinstance(margin, boxes.MarginBox) and margin.is_generated)
+
+
+def _content(page: boxes.PageBox) -> tuple:
+    return tuple(child for child in page.children if not isinstance(child, boxes.MarginBox))
+
+
+def _margin_boxes(context, page: boxes.PageBox, number: int, shift: int) -> tuple:
+    """Margin boxes for page ``number`` of the layout, its page number moved on by ``shift``."""
     quote_depth, counters, scopes, groups = context.page_maker[number][3]
     counters = {**counters, "page": [counters["page"][-1] + shift]}
     context.current_page = number
     margin_boxes = tuple(make_margin_boxes(context, page, (quote_depth, counters, scopes, groups)))
     for box in margin_boxes:
         layout_box_backgrounds(page, box, context.get_image_from_uri)
-    page.children = (*(child for child in page.children if not isinstance(child, boxes.MarginBox)), *margin_boxes)
+    return margin_boxes
 
 
 def _turned(document: PlaceableDocument, context, old: boxes.PageBox) -> boxes.PageBox:
     """A page box for the other side holding the old one's content, moved by the difference of their margins."""
-    page_type = old.page_type._replace(side=_other(old.page_type.side))
+    page = _page_box(document, context, old, _other(old.page_type.side))
+    content = _content(old)
+    dx = page.content_box_x() - old.content_box_x()
+    for child in content:
+        child.translate(dx, 0)
+    page.fixed_boxes = old.fixed_boxes
+    page.children = content
+    layout_backgrounds(page, context.get_image_from_uri)
+    return page
+
+
+def _page_box(document: PlaceableDocument, context, old: boxes.PageBox, side: str) -> boxes.PageBox:
+    """An empty page box like ``old``, on ``side``."""
+    page_type = old.page_type._replace(side=side)
     if context.style_for(page_type) is None:
         set_page_type_computed_styles(page_type, document._html, context.style_for)
     style = context.style_for(page_type)
@@ -102,13 +148,6 @@ def _turned(document: PlaceableDocument, context, old: boxes.PageBox) -> boxes.P
     width, height = style["size"]
     page_width(page, context, width)
     page_height(page, context, height)
-    content = tuple(child for child in old.children if not isinstance(child, boxes.MarginBox))
-    dx = page.content_box_x() - old.content_box_x()
-    for child in content:
-        child.translate(dx, 0)
-    page.fixed_boxes = old.fixed_boxes
-    page.children = content
-    layout_backgrounds(page, context.get_image_from_uri)
     return page
 
 
