@@ -110,7 +110,8 @@ def test_watch_draws_again_only_the_parts_an_edit_changed_and_the_folios_it_move
     from samizdat import parts, pdf, pipeline
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-    monkeypatch.setattr(pdf, "WATCH_RUN_LENGTH", 2_000)  # the sample's 6 pages of chapters in several parts
+    monkeypatch.setattr(pdf, "WATCH_RUN_LENGTH", 2_000)  # the sample's 6 pages of chapters in parts,
+    monkeypatch.setattr(pdf, "WATCH_RUN_CHAPTERS", 1)  # one chapter each
     submitted: list[int] = []
     for method in ("submit", "write_here"):  # in a child, or in this process
         original = getattr(parts.PartWriter, method)
@@ -256,3 +257,14 @@ def test_a_long_book_is_planned_in_at_least_four_runs_that_follow_one_another() 
     # Weights 2,670, 2,555, 1,698, 2,516 and 3,197; a quarter is 3,159: a run ends where the next cut is nearer.
     assert plan_runs(book, 6_000) == [range(0, 1), range(1, 2), range(2, 4), range(4, 5)]
     assert plan_runs(book, 2_000) == [range(0, 1), range(1, 2), range(2, 3), range(3, 4), range(4, 5)]
+
+
+def test_watch_cuts_runs_where_lengthening_a_chapter_cannot_move_them(manuscript_copy: Path) -> None:
+    from samizdat.book import load_book
+    from samizdat.pdf import plan_stable_runs
+
+    before = plan_stable_runs(load_book(manuscript_copy), 2_000)
+    chapter = manuscript_copy / "02-prison-spain-and-russia.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + " ".join(["An added sentence."] * 200) + "\n", encoding="utf-8")
+    assert len(before) > 1 and plan_stable_runs(load_book(manuscript_copy), 2_000) == before
+    assert plan_stable_runs(load_book(manuscript_copy), 20_000) == [range(0, 5)]  # a short book: one run

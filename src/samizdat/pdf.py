@@ -38,7 +38,8 @@ VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives i
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
 FURNITURE = -1  # The order of the part that holds the chapter pages' margin boxes alone, in watch mode.
-WATCH_RUN_LENGTH = 9_000  # About 6 pages: watch mode writes again only the parts an edit changed; small, but not so many that merging costs more.
+WATCH_RUN_LENGTH = 9_000  # About 6 pages: a longer book is written in parts in watch mode, which draws again only the parts an edit changed.
+WATCH_RUN_CHAPTERS = 3  # Chapters in a run, on average, in watch mode: few to draw again, but not so many parts that merging costs more.
 MIN_RUNS = 4  # A long book's runs of chapters, at least: work for each of two to four cores until near the end.
 CHAPTER_OPENING = 800  # What a chapter's opening (its heading's space, the page it may leave part empty) weighs, in characters.
 FIGURE = 1_200  # What an image weighs, in characters.
@@ -241,7 +242,7 @@ class Typesetter:
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
         front_pages = self._front_pages(book)
-        runs = plan_runs(book, self.run_length)
+        runs = self._runs(book)
         starts: dict[str, int] = {}
         next_page = front_pages + 1
         furnished: list[tuple[object, float]] = []
@@ -263,6 +264,10 @@ class Typesetter:
             yield Part(FURNITURE, self._stamped(self.slots["chapter-0"][1].copy([page for page, _ in furnished])),
                        _key([furniture_key(page) for page, _ in furnished]), offsets=tuple(offset for _, offset in furnished))
         yield from self._front_and_back(book, starts, front_pages, len(runs) + 1, next_page - 1)
+
+    def _runs(self, book: Book) -> list[range]:
+        """Watch mode (which keeps the layouts) cuts runs where an edit cannot move the cut: see :func:`plan_stable_runs`."""
+        return plan_stable_runs(book, self.run_length) if self.keep_layouts else plan_runs(book, self.run_length)
 
     def _front_pages(self, book: Book) -> int:
         """The pages of cover and contents, counted with a page number wider than any real one."""
@@ -347,7 +352,7 @@ class Typesetter:
         process while layout goes on; else every run laid out and written by up to ``workers``
         forked processes. The parts do not depend on ``workers``, so neither do the bytes.
         """
-        runs = plan_runs(book, self.run_length)
+        runs = self._runs(book)
         if len(runs) == 1 or variant != "pdf/ua-1":
             document = _joined(list(self.parts(book)))
             self.write(document, target, variant)
@@ -458,6 +463,24 @@ def plan_runs(book: Book, length: int) -> list[range]:
         if size >= target * (len(runs) + 1) - weight / 2 and index + 1 < len(weights):
             runs.append(range(start, index + 1))
             start = index + 1
+    runs.append(range(start, len(weights)))
+    return runs
+
+
+def plan_stable_runs(book: Book, length: int) -> list[range]:
+    """Runs for watch mode, where a run drawn before is kept as long as its chapters are unchanged: a run
+    ends after a chapter chosen by its id (about one in :data:`WATCH_RUN_CHAPTERS`), or once it weighs
+    four times ``length``, so an edit that lengthens a chapter moves no cut but maybe its own run's.
+    A book of up to ``length`` characters is one run."""
+    weights = [_weight(chapter) for chapter in book.chapters]
+    if sum(weights) <= length:
+        return [range(len(weights))]
+    runs, start, size = [], 0, 0
+    for index, (chapter, weight) in enumerate(zip(book.chapters, weights)):
+        size += weight
+        if index + 1 < len(weights) and (hashlib.sha256(chapter.id.encode()).digest()[0] % WATCH_RUN_CHAPTERS == 0 or size >= 4 * length):
+            runs.append(range(start, index + 1))
+            start, size = index + 1, 0
     runs.append(range(start, len(weights)))
     return runs
 
