@@ -102,7 +102,8 @@ class PartWriter:
     files: dict[int, Path] = field(default_factory=dict)  # part number (book order) → file
 
     def submit(self, path: Path, order: int, document) -> None:
-        """Start writing ``document`` to ``path``, the part at position ``order``; wait first if every worker is busy."""
+        """Start writing ``document`` (or what a function given instead makes, in the child) to ``path``, the part
+        at position ``order``; wait first if every worker is busy."""
         while len(self.running) >= self.workers:
             self._reap()
         self.files[order] = path
@@ -115,13 +116,13 @@ class PartWriter:
         """Write ``document`` in this process: what writing loads (modules, font tables) stays for the children."""
         self.files[order] = path
         partial = path.with_suffix(".part")
-        self.write(retargeted(document), partial)
+        self.write(retargeted(document() if callable(document) else document), partial)
         partial.rename(path)
 
     def _child(self, document, path: Path) -> None:
         collector = _warnings()
         partial = path.with_suffix(".part")
-        self.write(retargeted(document), partial)
+        self.write(retargeted(document() if callable(document) else document), partial)
         path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")
         partial.rename(path)
 

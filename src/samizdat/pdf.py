@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from pathlib import Path
 
@@ -139,7 +140,7 @@ class Part:
     """Laid-out pages of the book: ``order`` is the part's place in the book (0 is the front matter)."""
 
     order: int  # FURNITURE for the chapters' margin boxes alone (see Typesetter.parts)
-    document: object  # a WeasyPrint Document
+    document: object  # a WeasyPrint Document (FURNITURE: a function that makes it, called where it is drawn)
     key: str  # what its pages were laid out from: the same key, the same pages
     last: bool = False  # the last run of chapters
     offsets: tuple[float, ...] = ()  # FURNITURE: how far each chapter page's text moves right to its side, in PDF points
@@ -236,8 +237,7 @@ class Typesetter:
         each run began on page 1, so a run moved by an edit before it is the same part; the chapter
         pages' margin boxes come last, in a part of their own (:data:`FURNITURE`), with how far each
         page's text must move to its real side (see :func:`samizdat.placement.furniture`)."""
-        from .placement import LAID_OUT_AT
-        from .placement import furniture as margin_boxes
+        from .placement import LAID_OUT_AT, furniture_key, moves
 
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
@@ -245,12 +245,12 @@ class Typesetter:
         runs = self._runs(book)
         starts: dict[str, int] = {}
         next_page = front_pages + 1
-        furnished: list[tuple[object, float]] = []
+        furnished: list[tuple[object, int]] = []  # every chapter's layout, and its first page
         for number, run in enumerate(runs):
             layouts = self._lay_out_run(book, renderer, run)
             document, key = self._placed_run(book, run, layouts, LAID_OUT_AT if furniture else next_page, margins=not furniture)
             if furniture:
-                furnished += [item for layout, start in zip(layouts, _chapter_starts(layouts, next_page)) for item in margin_boxes(layout, start)]
+                furnished += zip(layouts, _chapter_starts(layouts, next_page))
             starts.update(_starts(book, run, layouts, next_page))
             next_page += len(document.pages)
             yield Part(number + 1, document, key, last=number == len(runs) - 1)
@@ -258,16 +258,20 @@ class Typesetter:
                 self._forget(run)
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
             del self.slots[stale]
-        if furniture:
-            from .placement import furniture_key
-
-            yield Part(FURNITURE, self._stamped(self.slots["chapter-0"][1].copy([page for page, _ in furnished])),
-                       _key([furniture_key(page) for page, _ in furnished]), offsets=tuple(offset for _, offset in furnished))
+        if furniture:  # Its pages are made where the part is drawn: see _furniture_document.
+            yield Part(FURNITURE, partial(self._furniture_document, furnished), _key([furniture_key(*item) for item in furnished]),
+                       offsets=tuple(move for item in furnished for move in moves(*item)))
         yield from self._front_and_back(book, starts, front_pages, len(runs) + 1, next_page - 1)
 
     def _runs(self, book: Book) -> list[range]:
         """Watch mode (which keeps the layouts) cuts runs where an edit cannot move the cut: see :func:`plan_stable_runs`."""
         return plan_stable_runs(book, self.run_length) if self.keep_layouts else plan_runs(book, self.run_length)
+
+    def _furniture_document(self, furnished: list[tuple[object, int]]):
+        """The margin boxes alone of every chapter's pages, each at its first page (see :func:`samizdat.placement.furniture`)."""
+        from .placement import furniture
+
+        return self._stamped(furnished[0][0].copy([page for layout, start in furnished for page in furniture(layout, start)]))
 
     def _front_pages(self, book: Book) -> int:
         """The pages of cover and contents, counted with a page number wider than any real one."""

@@ -82,29 +82,42 @@ def place(document: PlaceableDocument, first_page: int, margins: bool = True) ->
     return document.pages
 
 
-def furniture(document: PlaceableDocument, first_page: int) -> list[tuple[Page, float]]:
+def furniture(document: PlaceableDocument, first_page: int) -> list[Page]:
     """For each page of ``document`` (placed without margin boxes), a page holding only the margin boxes
-    (folio, running head) it gets at ``first_page`` and on, and how far, in PDF points, its text must
-    move right to sit on that page's side. Watch mode draws these over pages it drew before, so that an
-    edit that moves later pages does not draw them again."""
+    (folio, running head) it gets at ``first_page`` and on. Watch mode draws these over pages it drew
+    before, so that an edit that moves later pages does not draw them again."""
     context = document.layout_context
-    turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
     pages = []
-    for index, page in enumerate(document.pages):
-        drawn = page._page_box
-        box = _page_box(document, context, drawn, _other(drawn.page_type.side) if turn else drawn.page_type.side)
+    for index, (page, side) in enumerate(zip(document.pages, _sides(document, first_page))):
+        box = _page_box(document, context, page._page_box, side)
         box.children = _margin_boxes(context, box, index + 1, first_page - LAID_OUT_AT)
         layout_box_backgrounds(box, box, context.get_image_from_uri, layout_children=False)
         box.canvas_background = None  # The page under it paints the canvas.
-        pages.append((Page(box), (box.content_box_x() - drawn.content_box_x()) * PDF_POINTS_PER_PIXEL))
+        pages.append(Page(box))
     return pages
 
 
-def furniture_key(page: Page) -> tuple:
-    """What a :func:`furniture` page shows: its side, and the text of each margin box."""
-    box = page._page_box
-    return box.page_type.side, tuple((margin.at_keyword, "".join(text.text for text in margin.descendants() if isinstance(text, boxes.TextBox)))
-                                     for margin in box.children if isinstance(margin, boxes.MarginBox) and margin.is_generated)
+def moves(document: PlaceableDocument, first_page: int) -> list[float]:
+    """How far, in PDF points, the text of each page of ``document`` (placed without margin boxes) must move
+    right to sit on the side it has at ``first_page`` and on: the other side's margins."""
+    context = document.layout_context
+    offsets = []
+    for page, side in zip(document.pages, _sides(document, first_page)):
+        drawn = page._page_box
+        moved = drawn if side == drawn.page_type.side else _page_box(document, context, drawn, side)
+        offsets.append((moved.content_box_x() - drawn.content_box_x()) * PDF_POINTS_PER_PIXEL)
+    return offsets
+
+
+def furniture_key(document: PlaceableDocument, first_page: int) -> tuple:
+    """All that :func:`furniture` draws depends on: the page numbers, and the running strings on each page."""
+    strings = document.layout_context.string_set
+    return first_page, len(document.pages), tuple(sorted((name, tuple(sorted(pages.items()))) for name, pages in strings.items()))
+
+
+def _sides(document: PlaceableDocument, first_page: int) -> list[str]:
+    turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
+    return [_other(page._page_box.page_type.side) if turn else page._page_box.page_type.side for page in document.pages]
 
 
 def _content(page: boxes.PageBox) -> tuple:
