@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from pypdf import PdfReader
 
 from conftest import MANUSCRIPT, ROOT
 from test_build import pdf_facts
@@ -121,6 +122,7 @@ def test_watch_draws_again_only_the_parts_an_edit_changed_and_the_folios_it_move
     build()
     assert len(submitted) >= 4  # front matter, runs of chapters of a few pages, back matter
     submitted.clear()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764100000")  # a later build: the front part drawn before gets its date
     text = (manuscript_copy / "03-terror-and-degeneration.md").read_text(encoding="utf-8")
     (manuscript_copy / "03-terror-and-degeneration.md").write_text(text.replace("peasants", "Peasants", 1), encoding="utf-8")
     [watched] = build()
@@ -128,6 +130,8 @@ def test_watch_draws_again_only_the_parts_an_edit_changed_and_the_folios_it_move
     [fresh] = pipeline.build("pdf", manuscript_copy, tmp_path / "fresh", STYLES, report=pipeline.quiet, warn=pipeline.quiet)
     assert pdf_facts(watched) == pdf_facts(fresh)
     assert "Peasants" in pdf_facts(watched)["texts"][4]
+    reader = PdfReader(watched)
+    assert reader.metadata["/ModDate"] == "D:20251125194640Z" and reader.xmp_metadata.xmp_modify_date.isoformat() == "2025-11-25T19:46:40"
 
     # A page added to chapter 1 moves every later page by one, to the other side: the later runs are
     # not drawn again, only their folios and running heads (the furniture part), the contents and the back.

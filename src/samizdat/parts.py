@@ -273,8 +273,10 @@ class LayoutPool:
 # --- merging ------------------------------------------------------------------------------------------
 
 
-def merge(parts: list[Path], target: Path, furniture: tuple[Path, tuple[float, ...]] | None = None) -> None:
-    """Join tagged PDF parts (in book order) into ``target``; the first part's catalog and metadata are the book's.
+def merge(parts: list[Path], target: Path, furniture: tuple[Path, tuple[float, ...]] | None = None, modified: str | None = None) -> None:
+    """Join tagged PDF parts (in book order) into ``target``; the first part's catalog and metadata are the book's,
+    with ``modified`` (``CCYY-MM-DDThh:mm:ssZ``) as its modification date if given (watch mode reuses a
+    front part written at an earlier build).
 
     ``furniture`` (watch mode): a PDF of the margin boxes of the pages between the first part and the
     last, drawn over them as artifacts, and how far each of those pages' content moves right (a run of
@@ -302,6 +304,8 @@ def merge(parts: list[Path], target: Path, furniture: tuple[Path, tuple[float, .
             if key in first.Root:
                 out.Root[key] = _copy(out, first, first.Root[key])
         out.trailer.Info = _copy(out, first, first.trailer.Info)
+        if modified:
+            _set_modified(out, modified)
         out.save(target, deterministic_id=True, fix_metadata_version=False, min_version=first.pdf_version,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     finally:
@@ -461,3 +465,10 @@ def _outline_items(items) -> Iterator[OutlineItem]:
     for item in items:
         yield item
         yield from _outline_items(item.children)
+
+
+def _set_modified(out: Pdf, modified: str) -> None:
+    """The modification date, in the document information and the XMP metadata alike (ISO 32000-1 14.3.3)."""
+    out.trailer.Info.ModDate = String("D:" + "".join(character for character in modified if character.isdigit()) + "Z")
+    with out.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as metadata:
+        metadata["xmp:ModifyDate"] = modified

@@ -39,7 +39,7 @@ VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives i
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
 FURNITURE = -1  # The order of the part that holds the chapter pages' margin boxes alone, in watch mode.
-WATCH_RUN_LENGTH = 9_000  # About 6 pages: a longer book is written in parts in watch mode, which draws again only the parts an edit changed.
+WATCH_RUN_LENGTH = 6_000  # About 4 pages: in watch mode a longer book is written in parts of at most about this, and only the parts an edit changed are drawn again.
 WATCH_RUN_CHAPTERS = 3  # Chapters in a run, on average, in watch mode: few to draw again, but not so many parts that merging costs more.
 MIN_RUNS = 4  # A long book's runs of chapters, at least: work for each of two to four cores until near the end.
 CHAPTER_OPENING = 800  # What a chapter's opening (its heading's space, the page it may leave part empty) weighs, in characters.
@@ -309,7 +309,7 @@ class Typesetter:
         front, back = self._front(book, starts, "contents"), self._back_matter(book)
         # Shorter numbers than the placeholders' can save a line, and a page: a blank keeps the numbering.
         padding = front_pages - len(front.pages)
-        yield Part(0, self._stamped(front.copy(front.pages + back.pages[:padding])), _key(self.slots["contents"][0], self.slots["back"][0], padding, iso_utc(build_time())))
+        yield Part(0, self._stamped(front.copy(front.pages + back.pages[:padding])), _key(self.slots["contents"][0], self.slots["back"][0], padding))
         back_pages = self._back_pages(book, last_page)
         yield Part(back_order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
 
@@ -373,7 +373,7 @@ class Typesetter:
             with atomic_output(target) as temporary:
                 from .parts import merge
 
-                merge(files, temporary, furniture)
+                merge(files, temporary, furniture, modified=iso_utc(build_time()))
         finally:
             if not self.keep_layouts:
                 shutil.rmtree(self.part_folder, ignore_errors=True)
@@ -474,15 +474,15 @@ def plan_runs(book: Book, length: int) -> list[range]:
 def plan_stable_runs(book: Book, length: int) -> list[range]:
     """Runs for watch mode, where a run drawn before is kept as long as its chapters are unchanged: a run
     ends after a chapter chosen by its id (about one in :data:`WATCH_RUN_CHAPTERS`), or once it weighs
-    four times ``length``, so an edit that lengthens a chapter moves no cut but maybe its own run's.
-    A book of up to ``length`` characters is one run."""
+    ``length``, so an edit that lengthens a chapter moves no cut but maybe its own run's. A book of up
+    to ``length`` characters is one run."""
     weights = [_weight(chapter) for chapter in book.chapters]
     if sum(weights) <= length:
         return [range(len(weights))]
     runs, start, size = [], 0, 0
     for index, (chapter, weight) in enumerate(zip(book.chapters, weights)):
         size += weight
-        if index + 1 < len(weights) and (hashlib.sha256(chapter.id.encode()).digest()[0] % WATCH_RUN_CHAPTERS == 0 or size >= 4 * length):
+        if index + 1 < len(weights) and (hashlib.sha256(chapter.id.encode()).digest()[0] % WATCH_RUN_CHAPTERS == 0 or size >= length):
             runs.append(range(start, index + 1))
             start, size = index + 1, 0
     runs.append(range(start, len(weights)))
