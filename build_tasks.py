@@ -17,7 +17,6 @@ from invoke import Collection, Exit, task
 from samizdat import pipeline
 from samizdat.booklet import SHEETS
 from samizdat.errors import ManuscriptError
-from samizdat.pdf import PdfOptions, PreflightFailed
 from samizdat.renderers import REGISTRY
 from samizdat.rules import catalogue_text
 from samizdat.watchdog import BadSetting
@@ -32,8 +31,8 @@ COMMON_HELP = {
 }
 
 
-def _run(build: Callable[[], T]) -> T:
-    """Turn a manuscript problem into one line per finding on stderr and exit status 1, with no traceback.
+def _run(build: Callable[[], T], *, reported: tuple[type[Exception], ...] = ()) -> T:
+    """Turn a manuscript problem (or one of ``reported``) into one line per finding on stderr and exit status 1, with no traceback.
 
     A file system problem (a read-only or full ``dist/``) is one line too. A bug in
     samizdat is one line asking for a report; ``SAMIZDAT_DEBUG=1`` shows its traceback.
@@ -43,7 +42,7 @@ def _run(build: Callable[[], T]) -> T:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return build()
-    except (ManuscriptError, PreflightFailed) as error:
+    except (ManuscriptError, *reported) as error:
         raise Exit(f"{error}", code=1) from None
     except BadSetting as error:
         raise Exit(f"{error}", code=2) from None
@@ -89,11 +88,14 @@ def check(c, manuscript="manuscript", styles="styles", rules=False):
             "variant": "pdf/ua-1 (default, tagged) or pdf/a-3b (archives, <slug>-pdfa.pdf)."})
 def pdf(c, manuscript="manuscript", dist="dist", styles="styles", press=False, variant=None, quiet=False):
     """Build <dist>/<slug>.pdf, the pamphlet, from the manuscript."""
+    from samizdat.pdf import PdfOptions, PreflightFailed  # Here, not above: the other tasks need none of the PDF code.
+
     try:
         PdfOptions(press, variant)
     except ValueError as error:
         raise Exit(str(error), code=2) from None
-    _run(lambda: pipeline.build("pdf", Path(manuscript), Path(dist), Path(styles), press=press, variant=variant, report=_reporter(quiet)))
+    _run(lambda: pipeline.build("pdf", Path(manuscript), Path(dist), Path(styles), press=press, variant=variant, report=_reporter(quiet)),
+         reported=(PreflightFailed,))
 
 
 @task(help=COMMON_HELP)

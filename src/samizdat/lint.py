@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import langcodes
@@ -96,7 +96,9 @@ def _script_of_parts(token: Token, languages: list[str | None], book_language: s
             languages.pop()
         elif part.type == "text":
             language = next((tag for tag in reversed(languages) if tag), book_language)
-            letters.update((language, script) for character in part.content if (script := script_of(character)))
+            for character, count in Counter(part.content).items():  # in the order of first use, as letters are
+                if script := script_of(character):
+                    letters[language, script] += count
     totals: Counter[str] = Counter()
     for (language, _), count in letters.items():
         totals[language] += count
@@ -107,6 +109,7 @@ def _script_of_parts(token: Token, languages: list[str | None], book_language: s
                          "language, [words]{lang=xx} or a ::: {lang=xx} div, so readers and hyphenation use the right one", line)
 
 
+@lru_cache(maxsize=4096)  # Letters of a few alphabets, met again and again.
 def script_of(character: str) -> str | None:
     """The ISO 15924 script of a letter (None for anything else, or a script not in ``SCRIPT_OF_NAME``)."""
     if not unicodedata.category(character).startswith("L"):
