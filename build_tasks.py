@@ -5,6 +5,7 @@ Run ``invoke --list`` for the tasks and ``invoke --help TASK`` for a task's opti
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import traceback
@@ -38,8 +39,15 @@ def _run(build: Callable[[], T], *, reported: tuple[type[Exception], ...] = ()) 
     samizdat is one line asking for a report; ``SAMIZDAT_DEBUG=1`` shows its traceback.
     SIGTERM is turned into an interruption so that half-written temporary files are
     cleaned up on the way out.
+
+    The process ends after this one build, so what it has imported (tens of thousands
+    of objects that live until the end) is frozen out of the garbage collector's
+    sight: neither the build's collections nor the interpreter's at exit walk it
+    again (a tenth of an EPUB build's time). Only cycles already unreachable now
+    would outlive their use, until the process ends.
     """
     signal.signal(signal.SIGTERM, _interrupt)
+    gc.freeze()
     try:
         return build()
     except (ManuscriptError, *reported) as error:
