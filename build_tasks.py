@@ -16,7 +16,6 @@ from typing import TypeVar
 from invoke import Collection, Exit, task
 
 from samizdat import pipeline
-from samizdat.booklet import SHEETS
 from samizdat.errors import ManuscriptError
 from samizdat.renderers import REGISTRY
 from samizdat.rules import catalogue_text
@@ -128,6 +127,8 @@ def build(c, manuscript="manuscript", dist="dist", styles="styles", quiet=False)
       auto_shortflags=False)
 def booklet(c, manuscript="manuscript", dist="dist", styles="styles", sheet="a4", quiet=False):
     """Build <dist>/<slug>-booklet.pdf (-booklet-letter.pdf on letter): pages imposed two-up for folding and stapling."""
+    from samizdat.booklet import SHEETS
+
     sheet = sheet.lower()
     if sheet not in SHEETS:
         raise Exit(f"--sheet must be {' or '.join(SHEETS)}, not {sheet!r}", code=2)
