@@ -225,7 +225,7 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
             findings.raise_if_errors()
             raise ManuscriptError("C101", manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
-    sources: list[PurePosixPath] = []
+    listed: dict[PurePosixPath, None] = {}  # in the book's order; a dict, so that a repeat is found at once in a long book
     for name in metadata.chapters:
         source = PurePosixPath(name)
         path = manuscript / source
@@ -234,11 +234,11 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
             findings.add("C101", yaml_path, f"chapter '{name}' lies outside the manuscript folder", line)
         elif not path.is_file():
             findings.add("C101", yaml_path, f"chapter '{name}' not found", line)
-        elif source in sources:
+        elif source in listed:
             findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", line)
         else:
-            sources.append(source)
-    return sources
+            listed[source] = None
+    return list(listed)
 
 
 def _read_chapter(path: Path, findings: Findings) -> str | None:
