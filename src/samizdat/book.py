@@ -34,7 +34,8 @@ from .rawhtml import CLASS_NAMES, IDENTIFIER, Nesting, Sanitizer, clean_url
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
-ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+# What is not text: the control characters (Unicode category Cc) but tab and line ends, and the noncharacters U+FFFE, U+FFFF.
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 RESERVED_IDS = frozenset({"contents-title"})  # Ids the outputs give to what they add (the PDF's contents).
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 # The attributes a bracketed span or fenced div may take (rule H104), and what their values must be.
@@ -224,7 +225,7 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
             findings.raise_if_errors()
             raise ManuscriptError("C101", manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
-    sources: list[PurePosixPath] = []
+    listed: dict[PurePosixPath, None] = {}  # in the book's order; a dict, so that a repeat is found at once in a long book
     for name in metadata.chapters:
         source = PurePosixPath(name)
         path = manuscript / source
@@ -233,11 +234,11 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
             findings.add("C101", yaml_path, f"chapter '{name}' lies outside the manuscript folder", line)
         elif not path.is_file():
             findings.add("C101", yaml_path, f"chapter '{name}' not found", line)
-        elif source in sources:
+        elif source in listed:
             findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", line)
         else:
-            sources.append(source)
-    return sources
+            listed[source] = None
+    return list(listed)
 
 
 def _read_chapter(path: Path, findings: Findings) -> str | None:
@@ -252,11 +253,10 @@ def _read_chapter(path: Path, findings: Findings) -> str | None:
     if not text.strip():
         findings.add("C102", path, "chapter is empty")
         return None
-    for index, character in enumerate(text):
-        if (unicodedata.category(character) == "Cc" and character not in ALLOWED_CONTROLS) or character in "\ufffe\uffff":
-            line = text.count("\n", 0, index) + 1
-            findings.add("C102", path, f"control character U+{ord(character):04X} is not text: delete it", line)
-            return None
+    if control := NOT_TEXT.search(text):
+        line = text.count("\n", 0, control.start()) + 1
+        findings.add("C102", path, f"control character U+{ord(control.group()):04X} is not text: delete it", line)
+        return None
     return text
 
 

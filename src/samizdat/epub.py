@@ -8,11 +8,13 @@ ebooklib's lxml HTML parser never rewrites them; each author gets its own ``uid`
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ebooklib import epub
 from lxml import etree
@@ -201,8 +203,6 @@ def _may_move(content: bytes, media_type: str) -> bool:
     if media_type == "image/svg+xml":
         text = content.decode("utf-8", errors="replace")
         return any(word in text for word in ("@keyframes", "animation"))
-    import io
-
     from PIL import Image
 
     try:
@@ -233,7 +233,7 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     epub_book.add_item(css)
     cover_png, drawn = cached_cover_png(meta, book.locale, styles, dist / CACHE_FOLDER)
     report(f"cover   {'drawn' if drawn else 'from the cache'}")
-    epub_book.set_cover(COVER_IMAGE, cover_png, create_page=False)
+    _set_cover(epub_book, cover_png)
     renderer = EpubChapterRenderer(book)
     for index, asset in enumerate(book.assets, start=1):
         epub_book.add_item(epub.EpubItem(uid=f"asset-{index}", file_name=renderer.asset_files[asset.name], media_type=asset.media_type,
@@ -257,10 +257,22 @@ def render(book: Book, styles: Path, dist: Path, report: Report, state: dict) ->
     epub_book.toc = [_toc_entry(chapter, renderer, index) for index, chapter in enumerate(book.chapters, start=1)]
     epub_book.spine = [cover_page, title_page, nav, *chapters]
     epub_book.guide = [{"type": kind, "href": href, "title": title} for kind, href, title in _landmarks(book, renderer)]
+    packed = io.BytesIO()  # ebooklib's zip, unpacked and written again by _write_reproducible: kept in memory and not compressed
+    epub.write_epub(packed, epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False, "package_direction": True,
+                                        "compresslevel": 0})
     with atomic_output(target) as temporary:
-        epub.write_epub(str(temporary), epub_book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False, "package_direction": True})
-        _make_reproducible(temporary, modified.timetuple()[:6], meta.language)
+        _write_reproducible(packed, temporary, modified.timetuple()[:6], meta.language)
     return [target]
+
+
+def _set_cover(epub_book: epub.EpubBook, png: bytes) -> None:
+    """What ``epub_book.set_cover(COVER_IMAGE, png, create_page=False)`` does, with the media type given: ebooklib
+    would guess it, and its first guess reads the system's MIME type files (``mimetypes.init``), a few milliseconds."""
+    cover = epub.EpubCover(file_name=COVER_IMAGE)
+    cover.media_type = "image/png"
+    cover.content = png
+    epub_book.add_item(cover)
+    epub_book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-img"})
 
 
 def _titles_and_creators(book: Book, epub_book: epub.EpubBook) -> None:
@@ -339,12 +351,12 @@ def _numbered_ncx(ncx: bytes) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
-def _make_reproducible(path: Path, date_time: tuple[int, ...], language: str) -> None:
-    """Rewrite the zip: ``mimetype`` first and stored, other entries sorted, fixed times and permissions.
+def _write_reproducible(packed: BinaryIO, path: Path, date_time: tuple[int, ...], language: str) -> None:
+    """Write ebooklib's zip (``packed``) again to ``path``: ``mimetype`` first and stored, other entries sorted, fixed times and permissions.
 
     On the way, the OPF gets the ``xml:lang`` that ebooklib leaves out (accessibility checkers require it).
     """
-    with zipfile.ZipFile(path) as source:
+    with zipfile.ZipFile(packed) as source:
         entries = {info.filename: source.read(info) for info in source.infolist()}
     for name in entries:
         if name.endswith(".ncx"):

@@ -33,8 +33,9 @@ def check_limits(tokens: list[Token], path: Path, findings: Findings) -> None:
             deep_reported = True
             findings.add("C105", path, f"elements are nested more than {MAX_DEPTH} deep (lists, quotes or raw HTML inside each other): flatten them", line)
         depth += token.nesting if token.nesting < 0 else 0
-        words = [word for child in token.children or [] if child.type in {"text", "code_inline"} for word in child.content.split()]
-        if longest := max(words, key=len, default=""):
+        longest = max((max(child.content.split(), key=len, default="") for child in token.children or () if child.type in {"text", "code_inline"}),
+                      key=len, default="")  # the first of the longest words
+        if longest:
             if len(longest) > MAX_WORD:
                 findings.add("C105", path, f"a word of {len(longest)} letters without a space ('{longest[:20]}…'): "
                                            f"the limit is {MAX_WORD}; break it with spaces", line)

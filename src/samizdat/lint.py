@@ -75,10 +75,9 @@ def _inline(children: list[Token], path: Path, line: int, findings: Findings, re
 
 
 def _glyphs(text: str, role: str, path: Path, line: int, findings: Findings, reported: set) -> None:
-    for character in sorted(set(text)):
-        if (character, role) in reported or character in INVISIBLE or character.isspace():
-            continue
-        if ord(character) not in drawable(role):
+    drawn = drawable(role)
+    for character in sorted(character for character in set(text) if ord(character) not in drawn):
+        if (character, role) not in reported and character not in INVISIBLE and not character.isspace():
             reported.add((character, role))
             name = unicodedata.name(character, "unnamed character")
             style = "" if role == "roman" else f" in {role}"
@@ -88,20 +87,20 @@ def _glyphs(text: str, role: str, path: Path, line: int, findings: Findings, rep
 
 def _script_of_parts(token: Token, languages: list[str | None], book_language: str, path: Path, line: int, findings: Findings) -> None:
     """T103: count a block's letters by script under the language in force; warn when most are foreign."""
-    letters: Counter[tuple[str, str]] = Counter()
-    for part in [token, *(token.children or [])]:
+    letters: dict[tuple[str, str], int] = {}  # in the order of each script's first letter
+    for part in (token, *(token.children or ())):
         if part.nesting == 1:
             languages.append(part.attrGet("lang"))
         elif part.nesting == -1 and languages:
             languages.pop()
         elif part.type == "text":
             language = next((tag for tag in reversed(languages) if tag), book_language)
-            for character, count in Counter(part.content).items():
+            for character, count in Counter(part.content).items():  # each letter once, in the order of its first use
                 if script := script_of(character):
-                    letters[language, script] += count
-    totals: Counter[str] = Counter()
+                    letters[language, script] = letters.get((language, script), 0) + count
+    totals: dict[str, int] = {}
     for (language, _), count in letters.items():
-        totals[language] += count
+        totals[language] = totals.get(language, 0) + count
     for (language, script), count in letters.items():
         if totals[language] >= MIN_LETTERS and count * 2 > totals[language] and script not in scripts_of(language):
             name = SCRIPT_NAMES.get(script, script)
@@ -109,7 +108,7 @@ def _script_of_parts(token: Token, languages: list[str | None], book_language: s
                          "language, [words]{lang=xx} or a ::: {lang=xx} div, so readers and hyphenation use the right one", line)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # Letters of a few alphabets, met again and again.
 def script_of(character: str) -> str | None:
     """The ISO 15924 script of a letter (None for anything else, or a script not in ``SCRIPT_OF_NAME``)."""
     if not unicodedata.category(character).startswith("L"):

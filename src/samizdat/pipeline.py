@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import signal
 import sys
@@ -13,8 +12,8 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .book import Book, load_book
 from .errors import Findings, ManuscriptError
@@ -22,6 +21,9 @@ from .fingerprint import code_fingerprint, folder_digest
 from .output import atomic_output, check_dist, remove_stale_parts
 from .renderers import REGISTRY, Report, renderer
 from .typesetlog import typesetter_findings
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 def quiet(_: str) -> None:
@@ -157,6 +159,9 @@ def _build_in_workers(names: list[str], manuscript: Path, dist: Path, styles: Pa
     (SIGKILL): they write only through :func:`samizdat.output.atomic_output`, and the
     temporary files of a dead process are removed right after.
     """
+    import multiprocessing  # Here: a build of one output starts no process.
+    from multiprocessing.connection import wait
+
     context = multiprocessing.get_context()
     workers: dict[Connection, tuple[str, multiprocessing.process.BaseProcess]] = {}
     results: dict[str, list[Path]] = {}
