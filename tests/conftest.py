@@ -27,9 +27,30 @@ INVOKE = [sys.executable, "-m", "invoke"]
 EPOCH = "1764000000"  # SOURCE_DATE_EPOCH for the builds that must be reproducible
 
 
+# Modules that use what a test process starts once and keeps, run by one worker with -n: EPUBCheck's JVM
+# (environment.epubcheck) takes seconds of processor time to start and warm up.
+SAME_WORKER = {"test_epub.py": "epubcheck", "test_features.py": "epubcheck", "test_languages.py": "epubcheck"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The fuzz batch first, then the modules marked long: with -n they run beside the rest, not after it."""
     items.sort(key=lambda item: (item.get_closest_marker("fuzz") is None, item.get_closest_marker("long") is None))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile`` (pyproject), with the modules of :data:`SAME_WORKER` as one unit: a module at a time on
+    whichever worker is free, in the order collected, but those on the same worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return SAME_WORKER.get(Path(module).name, module)
+
+    return Scheduling(config, log)
 
 
 def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
