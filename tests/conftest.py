@@ -3,6 +3,7 @@ in-process (``build``, ``refusal``) for the many tests that are about what a bui
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -116,12 +117,20 @@ def refusal(kind: str, manuscript: Path, dist: Path, styles: Path = STYLES, **op
 
 
 @pytest.fixture(scope="session")
-def built_pdf(tmp_path_factory) -> Path:
-    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte)."""
-    dist = tmp_path_factory.mktemp("dist")
-    result = run_task("pdf", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-    assert result.returncode == 0 and result.stderr == "", result.stderr
-    return dist / f"{book_yaml()['slug']}.pdf"
+def built_pdf(tmp_path_factory, worker_id: str) -> Path:
+    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte).
+
+    Made once per run: with -n, the first worker to need it builds it in the run's folder, which the workers share,
+    while any other waits on the lock. Tests only read it.
+    """
+    run = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    pdf = run / "seed-pdf" / f"{book_yaml()['slug']}.pdf"
+    with open(run / "seed-pdf.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not pdf.is_file():
+            result = run_task("pdf", "--dist", str(pdf.parent), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+            assert result.returncode == 0 and result.stderr == "", result.stderr
+    return pdf
 
 
 @pytest.fixture()
