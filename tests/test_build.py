@@ -13,13 +13,17 @@ from pypdf import PdfReader
 import pdfread
 from conftest import EPOCH, MANUSCRIPT, ROOT, STYLES, build
 from samizdat import pipeline
+from samizdat.renderers import REGISTRY, renderer
 from tiny_book import write_manuscript
 
 pytestmark = pytest.mark.long
 
 
 def build_all(manuscript: Path, dist: Path) -> str:
-    """``invoke build`` in this process: what it reports."""
+    """``invoke build`` in this process: what it reports. Its workers are forked from this process with the renderers
+    (and WeasyPrint) imported already, as after any other build here, so that each does not spend a second importing them."""
+    for name in REGISTRY:
+        renderer(name)
     said: list[str] = []
     pipeline.build_all(manuscript, dist, STYLES, report=said.append)
     return "\n".join(said)
