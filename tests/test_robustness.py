@@ -32,6 +32,8 @@ from samizdat.output import CACHE_FOLDER
 from samizdat.typesetlog import typesetter_findings
 from samizdat.watchdog import BadSetting, layout_limit, watching
 
+pytestmark = pytest.mark.long  # several builds through invoke, stopped and timed out
+
 STYLES = ROOT / "styles"
 NS = {"opf": "http://www.idpf.org/2007/opf", "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
       "dc": "http://purl.org/dc/elements/1.1/", "svg": "http://www.w3.org/2000/svg"}
