@@ -1,4 +1,4 @@
-"""Shared fixtures and helpers: the real manuscript built once per test process through the real CLI, and builds
+"""Shared fixtures and helpers: the real manuscript built once per run through the real CLI, and builds
 in-process (``build``, ``refusal``) for the many tests that are about what a build makes or refuses, not about the CLI."""
 
 from __future__ import annotations
