@@ -1,8 +1,9 @@
-"""Shared fixtures and helpers: the real manuscript built once per test process through the real CLI, and builds
+"""Shared fixtures and helpers: the real manuscript built once per run through the real CLI, and builds
 in-process (``build``, ``refusal``) for the many tests that are about what a build makes or refuses, not about the CLI."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -27,9 +28,30 @@ INVOKE = [sys.executable, "-m", "invoke"]
 EPOCH = "1764000000"  # SOURCE_DATE_EPOCH for the builds that must be reproducible
 
 
+# Modules that use what a test process starts once and keeps, run by one worker with -n: EPUBCheck's JVM
+# (environment.epubcheck) takes seconds of processor time to start and warm up.
+SAME_WORKER = {"test_epub.py": "epubcheck", "test_features.py": "epubcheck", "test_languages.py": "epubcheck"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The fuzz batch first, then the modules marked long: with -n they run beside the rest, not after it."""
     items.sort(key=lambda item: (item.get_closest_marker("fuzz") is None, item.get_closest_marker("long") is None))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile`` (pyproject), with the modules of :data:`SAME_WORKER` as one unit: a module at a time on
+    whichever worker is free, in the order collected, but those on the same worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return SAME_WORKER.get(Path(module).name, module)
+
+    return Scheduling(config, log)
 
 
 def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -95,12 +117,20 @@ def refusal(kind: str, manuscript: Path, dist: Path, styles: Path = STYLES, **op
 
 
 @pytest.fixture(scope="session")
-def built_pdf(tmp_path_factory) -> Path:
-    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte)."""
-    dist = tmp_path_factory.mktemp("dist")
-    result = run_task("pdf", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-    assert result.returncode == 0 and result.stderr == "", result.stderr
-    return dist / f"{book_yaml()['slug']}.pdf"
+def built_pdf(tmp_path_factory, worker_id: str) -> Path:
+    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte).
+
+    Made once per run: with -n, the first worker to need it builds it in the run's folder, which the workers share,
+    while any other waits on the lock. Tests only read it.
+    """
+    run = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    pdf = run / "seed-pdf" / f"{book_yaml()['slug']}.pdf"
+    with open(run / "seed-pdf.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not pdf.is_file():
+            result = run_task("pdf", "--dist", str(pdf.parent), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+            assert result.returncode == 0 and result.stderr == "", result.stderr
+    return pdf
 
 
 @pytest.fixture()

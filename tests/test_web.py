@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 
 from environment import JAVA, JAVA_FLAGS, NODE_BIN, install_node_packages, node_environment
-from conftest import MANUSCRIPT, ROOT, build, manuscript_words, normalise_words, refusal
+from conftest import MANUSCRIPT, ROOT, build, chapter_files, chapter_titles, manuscript_words, normalise_words, refusal
 
 pytestmark = pytest.mark.long
 
@@ -68,28 +68,18 @@ def build_web(manuscript: Path, dist: Path, single: bool = False) -> Path:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, Path]:
-    """The seed and the feature book, each as a site and as a single file."""
+    """The feature book (the seed's chapters and two more), as a site and as a single file: built once for the module,
+    since a web build subsets four variable fonts (seconds); the seed alone would add no page, template or furniture."""
     root = tmp_path_factory.mktemp("web")
     feature = feature_manuscript(root / "feature")
-    build_web(MANUSCRIPT, root / "seed")
-    build_web(MANUSCRIPT, root / "seed", single=True)
-    build_web(feature, root / "feature-dist")
-    build_web(feature, root / "feature-dist", single=True)
-    return {
-        "seed-site": root / "seed" / "victor-serge-web",
-        "seed-single": root / "seed" / "victor-serge.html",
-        "feature-site": root / "feature-dist" / "victor-serge-web",
-        "feature-single": root / "feature-dist" / "victor-serge.html",
-        "feature-manuscript": feature,
-    }
+    build_web(feature, root / "dist")
+    build_web(feature, root / "dist", single=True)
+    return {"site": root / "dist" / "victor-serge-web", "single": root / "dist" / "victor-serge.html", "manuscript": feature}
 
 
 def pages(builds: dict[str, Path]) -> list[Path]:
-    """Every HTML page of the four outputs."""
-    found = []
-    for name in ("seed-site", "feature-site"):
-        found += sorted(builds[name].glob("*.html"))
-    return found + [builds["seed-single"], builds["feature-single"]]
+    """Every HTML page of the two outputs."""
+    return sorted(builds["site"].glob("*.html")) + [builds["single"]]
 
 
 def parse(page: Path):
@@ -97,11 +87,11 @@ def parse(page: Path):
 
 
 def test_the_site_has_an_index_and_a_page_per_chapter(builds: dict[str, Path]) -> None:
-    site = builds["feature-site"]
+    site = builds["site"]
     names = sorted(path.name for path in site.glob("*.html"))
     assert names == ["01-beginnings.html", "02-prison-spain-and-russia.html", "03-terror-and-degeneration.html",
                      "04-opposition-and-exile.html", "05-the-chronicler.html", "06-every-feature.html", "07-russian.html", "index.html"]
-    assert (site / "images" / "dot.png").read_bytes() == (builds["feature-manuscript"] / "images" / "dot.png").read_bytes()
+    assert (site / "images" / "dot.png").read_bytes() == (builds["manuscript"] / "images" / "dot.png").read_bytes()
     assert not list(site.rglob("*.svg")), "an SVG is embedded in <img> as a data: URL, never served as a document"
     assert not list(site.parent.glob(".*.part*")), "the temporary folder is gone"
     index = parse(site / "index.html")
@@ -111,7 +101,7 @@ def test_the_site_has_an_index_and_a_page_per_chapter(builds: dict[str, Path]) -
 
 
 def test_pages_link_to_their_neighbours(builds: dict[str, Path]) -> None:
-    site = builds["feature-site"]
+    site = builds["site"]
     first, last = parse(site / "01-beginnings.html"), parse(site / "07-russian.html")
     assert first.cssselect("nav.pager a[rel=prev]")[0].get("href") == "index.html"
     assert first.cssselect("nav.pager a[rel=next]")[0].get("href") == "02-prison-spain-and-russia.html"
@@ -142,17 +132,17 @@ def test_every_internal_link_and_fragment_resolves(builds: dict[str, Path]) -> N
 
 
 def test_cross_chapter_links_point_at_pages_and_fragments(builds: dict[str, Path]) -> None:
-    russian = parse(builds["feature-site"] / "07-russian.html")
+    russian = parse(builds["site"] / "07-russian.html")
     hrefs = [a.get("href") for a in russian.cssselect("main a")]
     assert {"04-opposition-and-exile.html#mexico-city", "01-beginnings.html", "#gody", "06-every-feature.html#lists",
             "05-the-chronicler.html#the-novels"} <= set(hrefs)
-    single = parse(builds["feature-single"])
+    single = parse(builds["single"])
     hrefs = [a.get("href") for a in single.cssselect("main a")]
     assert {"#mexico-city", "#beginnings", "#gody", "#lists", "#the-novels"} <= set(hrefs)
 
 
 def test_notes_are_at_the_end_of_each_page_with_backlinks_and_beside_the_text(builds: dict[str, Path]) -> None:
-    page = parse(builds["feature-site"] / "06-every-feature.html")
+    page = parse(builds["site"] / "06-every-feature.html")
     calls = page.cssselect("a[role=doc-noteref]")
     assert [(a.text, a.get("href")) for a in calls] == [("2", "#note-2"), ("2", "#note-2"), ("3", "#note-3")]
     notes = page.cssselect("section.notes[role=doc-endnotes] > ol > li")
@@ -169,7 +159,7 @@ def test_notes_are_at_the_end_of_each_page_with_backlinks_and_beside_the_text(bu
 
 
 def test_language_direction_and_figures(builds: dict[str, Path], tmp_path: Path) -> None:
-    page = parse(builds["feature-site"] / "07-russian.html")
+    page = parse(builds["site"] / "07-russian.html")
     assert (page.get("lang"), page.get("dir")) == ("en", "ltr")
     figure = page.cssselect("figure")[0]
     assert figure.cssselect("img")[0].get("src") == "images/dot.png"
@@ -187,9 +177,14 @@ def test_language_direction_and_figures(builds: dict[str, Path], tmp_path: Path)
 
 
 def test_every_word_of_the_manuscript_is_present(builds: dict[str, Path]) -> None:
+    """Every word of the seed's chapters, found in those chapters' own pages and sections (not the added chapters')."""
     expected = manuscript_words()
-    site = "\n".join(parse(page).text_content() for page in sorted(builds["seed-site"].glob("*.html")))
-    single = parse(builds["seed-single"]).text_content()
+    seed = [path.stem for path in chapter_files()]
+    site = "\n".join(parse(builds["site"] / f"{stem}.html").text_content() for stem in seed)
+    titles = set(chapter_titles())
+    sections = [section for section in parse(builds["single"]).cssselect("section.chapter") if section.cssselect("h1")[0].text_content() in titles]
+    assert len(sections) == len(seed)
+    single = "\n".join(section.text_content() for section in sections)
     for text in (site, single):
         missing = expected - normalise_words(text)
         assert not missing, sorted(missing)[:20]
@@ -197,18 +192,17 @@ def test_every_word_of_the_manuscript_is_present(builds: dict[str, Path]) -> Non
 
 def test_the_single_file_fetches_nothing(builds: dict[str, Path]) -> None:
     """Every resource is a data: URL; links go within the file, or are the author's links to elsewhere."""
-    for name in ("seed-single", "feature-single"):
-        root = parse(builds[name])
-        for element in root.iter():
-            if element.get("src") is not None:
-                assert element.get("src").startswith("data:"), element.get("src")[:80]
-            href = element.get("href")
-            if href is not None:
-                assert href.startswith("#") or (element.tag == "a" and urlsplit(href).scheme in {"https", "mailto"}), href
-        assert not root.cssselect("link, script, iframe, object, embed, base")
-        style = root.cssselect("style")[0].text
-        assert not [url for url in re.findall(r"url\(\s*[\"']?([^\"')\s]+)", style) if not url.startswith("data:")]
-    assert "https://example.org/serge?a=1&b=2" in [a.get("href") for a in parse(builds["feature-single"]).iter("a")]
+    root = parse(builds["single"])
+    for element in root.iter():
+        if element.get("src") is not None:
+            assert element.get("src").startswith("data:"), element.get("src")[:80]
+        href = element.get("href")
+        if href is not None:
+            assert href.startswith("#") or (element.tag == "a" and urlsplit(href).scheme in {"https", "mailto"}), href
+    assert not root.cssselect("link, script, iframe, object, embed, base")
+    style = root.cssselect("style")[0].text
+    assert not [url for url in re.findall(r"url\(\s*[\"']?([^\"')\s]+)", style) if not url.startswith("data:")]
+    assert "https://example.org/serge?a=1&b=2" in [a.get("href") for a in parse(builds["single"]).iter("a")]
 
 
 def test_no_script_anywhere_and_a_policy_that_forbids_it(builds: dict[str, Path], tmp_path: Path) -> None:
@@ -227,12 +221,12 @@ def test_no_script_anywhere_and_a_policy_that_forbids_it(builds: dict[str, Path]
         assert not [name for element in root.iter() for name in element.attrib if name.startswith("on") or name == "style"]
         [policy] = [m.get("content") for m in root.cssselect("meta[http-equiv=Content-Security-Policy]")]
         assert "default-src 'none'" in policy and "script-src" not in policy
-    figure = parse(builds["seed-site"] / "01-beginnings.html").cssselect("figure img")[0]
+    figure = parse(builds["site"] / "01-beginnings.html").cssselect("figure img")[0]
     assert figure.get("src").startswith("data:image/svg+xml;base64,")  # an SVG only ever as an image, never a page of its own
 
 
 def test_fonts_are_woff2_subsets_that_draw_every_character(builds: dict[str, Path]) -> None:
-    site = builds["feature-site"]
+    site = builds["site"]
     text = "".join(parse(page).text_content() for page in site.glob("*.html"))
     fonts = {path.name: TTFont(path) for path in (site / "fonts").glob("*.woff2")}
     assert set(fonts) == {"source-serif-4.woff2", "source-serif-4-italic.woff2", "source-sans-3.woff2", "source-code-pro.woff2"}
@@ -244,19 +238,19 @@ def test_fonts_are_woff2_subsets_that_draw_every_character(builds: dict[str, Pat
     assert ord("Ж") in set(fonts["source-serif-4-italic.woff2"].getBestCmap())
     assert len(serif) < 1000, "subset to what the book uses"
     assert sum(path.stat().st_size for path in (site / "fonts").glob("*.woff2")) < 400_000
-    single = builds["feature-single"].read_text()
+    single = builds["single"].read_text()
     assert single.count("data:font/woff2;base64,") == 4
 
 
 def test_a_bad_stylesheet_stops_the_build_and_keeps_the_last_good_site(builds: dict[str, Path], tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    for name in ("victor-serge-web", ".samizdat-cache"):  # the seed's good site, as its build left it
-        shutil.copytree(builds["seed-site"].parent / name, dist / name)
+    for name in ("victor-serge-web", ".samizdat-cache"):  # the good site, as its build left it
+        shutil.copytree(builds["site"].parent / name, dist / name)
     before = {path: path.read_bytes() for path in (dist / "victor-serge-web").rglob("*") if path.is_file()}
     styles = tmp_path / "styles"
     shutil.copytree(ROOT / "styles", styles)
     (styles / "web.css").write_text((styles / "web.css").read_text() + '\nbody {\n  background: url("https://cdn.example/x.png");\n}\n')
-    refused = refusal("html", MANUSCRIPT, dist, styles)
+    refused = refusal("html", builds["manuscript"], dist, styles)
     line = len((styles / "web.css").read_text().splitlines()) - 1
     assert f"web.css:{line}: error[S101]: refused to load 'https://cdn.example/x.png'" in refused
     assert {path: path.read_bytes() for path in (dist / "victor-serge-web").rglob("*") if path.is_file()} == before
@@ -274,29 +268,42 @@ def test_the_nu_html_checker_finds_no_error(builds: dict[str, Path]) -> None:
 BROWSER_CHECK = r"""
 const puppeteer = require(%(puppeteer)s);
 const axeSource = require("fs").readFileSync(%(axe)s, "utf8");
+const MODES = [[%(phone)d, "light"], [1280, "light"], [1280, "dark"]];
 (async () => {
   const browser = await puppeteer.launch({executablePath: %(chromium)s, headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]});
+  const page = await browser.newPage();  // one tab for every page: a tab of its own costs each page a renderer's start
+  let seen = {requests: [], refused: []};
+  page.on("request", request => { if (!/^(file|data|about):/.test(request.url())) seen.requests.push(request.url()); });
+  page.on("console", message => { if (/Refused|Content Security Policy/.test(message.text())) seen.refused.push(message.text()); });
+  const mode = async (width, scheme) => {
+    await page.setViewport({width, height: 844});
+    await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: scheme}]);
+  };
   const results = [];
   for (const url of %(urls)s) {
-    for (const [width, scheme] of [[%(phone)d, "light"], [1280, "light"], [1280, "dark"]]) {
-      const page = await browser.newPage();
-      const requests = [], refused = [];
-      page.on("request", request => { if (!/^(file|data):/.test(request.url())) requests.push(request.url()); });
-      page.on("console", message => { if (/Refused|Content Security Policy/.test(message.text())) refused.push(message.text()); });
-      await page.setViewport({width, height: 844});
-      await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: scheme}]);
-      await page.goto(url, {waitUntil: "load"});
+    await page.goto("about:blank");  // the last page's late messages arrive before this, not in the next page's lists
+    await mode(...MODES[0]);
+    seen = {requests: [], refused: []};
+    await page.goto(url, {waitUntil: "load"});
+    // Each mode in turn, loaded once: what the page itself fetches and is refused in it, its fonts and width.
+    const checks = [];
+    for (const [width, scheme] of MODES) {
+      await mode(width, scheme);
       await page.evaluate(() => document.fonts.ready);
-      const blocked = [...refused];  // what the page itself tried (axe, below, fetches stylesheets the policy refuses it)
       const fonts = await page.evaluate(() => [...document.fonts].filter(f => f.status !== "unloaded").map(f => f.family + " " + f.style + " " + f.status));
-      const width_ = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
-      await page.evaluate(axeSource);  // through DevTools: the page's policy forbids scripts, and rightly
-      const axe = await page.evaluate(() => axe.run(document, {resultTypes: ["violations"]}));
-      const violations = axe.violations.map(v => [v.id, v.nodes.map(n => n.target.join(" ")).slice(0, 3)]);
-      results.push({url, width, scheme, scrollWidth: width_, requests, refused: blocked, fonts, violations});
-      await page.close();
+      const scrollWidth = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
+      checks.push({url, width, scheme, scrollWidth, requests: seen.requests, refused: seen.refused, fonts});
+      seen = {requests: [], refused: []};
     }
+    // Then axe in each mode: only now, since axe fetches stylesheets the page's policy refuses it.
+    await page.evaluate(axeSource);  // through DevTools: the page's policy forbids scripts, and rightly
+    for (const check of checks) {
+      await mode(check.width, check.scheme);
+      const axe = await page.evaluate(() => axe.run(document, {resultTypes: ["violations"]}));
+      check.violations = axe.violations.map(v => [v.id, v.nodes.map(n => n.target.join(" ")).slice(0, 3)]);
+    }
+    results.push(...checks);
   }
   await browser.close();
   console.log(JSON.stringify(results));
@@ -306,10 +313,10 @@ const axeSource = require("fs").readFileSync(%(axe)s, "utf8");
 
 @pytest.fixture(scope="module")
 def browser_results(builds: dict[str, Path], tmp_path_factory) -> list[dict]:
+    """Every page of the site and the single file in one headless Chromium, each loaded once and checked on a phone
+    and a desktop screen, light and dark: a page loaded afresh for each costs a second of processor time."""
     script = tmp_path_factory.mktemp("browser") / "check.js"
-    # The feature book only: its site and single file hold every page the seed's have (the same chapters, templates
-    # and furniture) and more, and a browser costs a second a page.
-    urls = [page.as_uri() for page in sorted(builds["feature-site"].glob("*.html")) + [builds["feature-single"]]]
+    urls = [page.as_uri() for page in pages(builds)]
     script.write_text(BROWSER_CHECK % {
         "puppeteer": json.dumps(str(A11Y / "puppeteer-core")), "axe": json.dumps(str(A11Y / "axe-core" / "axe.min.js")),
         "chromium": json.dumps(CHROMIUM), "urls": json.dumps(urls), "phone": PHONE})
