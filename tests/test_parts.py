@@ -60,22 +60,21 @@ def parent_tree_resolves(path: Path) -> bool:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
     """The sample book written whole, and in parts (about two pages each) by one process and by three."""
-    import os
-
     from samizdat.book import load_book
     from samizdat.pdf import Typesetter
 
-    os.environ["SOURCE_DATE_EPOCH"] = "1764000000"
     folder = tmp_path_factory.mktemp("parts")
     book = load_book(MANUSCRIPT)
-    whole = Typesetter(book, STYLES)
-    whole.write(whole.layout(book), folder / "whole.pdf", "pdf/ua-1")
     paths = {"whole": folder / "whole.pdf"}
-    for workers in (1, 3):
-        setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
-        setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)
-        assert not [slot for slot in setter.slots if slot.startswith("chapter-")]  # each chapter's layout let go once written
-        paths[f"parts-{workers}"] = folder / f"parts-{workers}.pdf"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+        whole = Typesetter(book, STYLES)
+        whole.write(whole.layout(book), folder / "whole.pdf", "pdf/ua-1")
+        for workers in (1, 3):
+            setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
+            setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)
+            assert not [slot for slot in setter.slots if slot.startswith("chapter-")]  # each chapter's layout let go once written
+            paths[f"parts-{workers}"] = folder / f"parts-{workers}.pdf"
     return paths
 
 
