@@ -180,6 +180,7 @@ class LayoutPool:
     _pids: dict[Connection, int] = field(default_factory=dict)
     _next_run: int = 0
     _written: set[int] = field(default_factory=set)
+    _last: set[Connection] = field(default_factory=set)  # workers told that their run is their last
 
     def start(self) -> None:
         """Fork the workers, each with a first run."""
@@ -199,13 +200,15 @@ class LayoutPool:
             layouts, counts = self.lay_out(run)
             connection.send(("pages", counts, collector.messages))
             collector.messages = []
-            first_page = connection.recv()
+            first_page, last = connection.recv()
             path = self.folder / f"part-{run + 1:04d}.pdf"
             self.write(run, layouts, first_page, path)
             del layouts
             gc.collect()
             connection.send(("written", path, collector.messages))
             collector.messages = []
+            if last:  # No run is left for it: its memory goes now, not when the typesetter is next free to say so.
+                break
 
     def _assign(self, worker: Connection) -> None:
         worker.send(self._next_run)
@@ -250,6 +253,8 @@ class LayoutPool:
             else:
                 self._written.add(run)
                 del self._busy[worker]
+                if worker in self._last:
+                    continue
                 if self._next_run < self.runs:
                     self._assign(worker)
                 else:
@@ -259,7 +264,10 @@ class LayoutPool:
     def _send_starts(self) -> None:
         for run, worker in list(self._waiting.items()):
             if (first_page := self.start_of(run)) is not None:
-                worker.send(first_page)
+                last = self._next_run >= self.runs  # Every run is handed out: none can come to this worker.
+                worker.send((first_page, last))
+                if last:
+                    self._last.add(worker)
                 del self._waiting[run]
 
     def stop(self) -> None:
