@@ -138,7 +138,7 @@ def test_watch_draws_again_only_the_parts_an_edit_changed_and_the_folios_it_move
     chapter = manuscript_copy / "01-beginnings.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + " ".join(["An added sentence that fills the page with words."] * 40) + "\n")
     [watched] = build()
-    assert sorted(submitted) == [pdf.FURNITURE, 0, 1, 6]
+    assert sorted(submitted) == [pdf.FURNITURE, 0, 2, 7]  # furniture, the front (two pages: one part), chapter 1's run, the back
     [fresh] = pipeline.build("pdf", manuscript_copy, tmp_path / "fresh", STYLES, report=pipeline.quiet, warn=pipeline.quiet)
     assert pdf_facts(watched) == pdf_facts(fresh)
     from samizdat.pdfua import check
@@ -271,3 +271,27 @@ def test_watch_cuts_runs_where_lengthening_a_chapter_cannot_move_them(manuscript
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + " ".join(["An added sentence."] * 200) + "\n", encoding="utf-8")
     assert len(before) > 1 and plan_stable_runs(load_book(manuscript_copy), 2_000) == before
     assert plan_stable_runs(load_book(manuscript_copy), 20_000) == [range(0, 5)]  # a short book: one run
+
+
+def test_a_long_front_matter_is_written_in_two_parts_and_reads_as_the_whole_document(tmp_path: Path, monkeypatch) -> None:
+    from samizdat import parts
+    from samizdat.book import load_book
+    from samizdat.pdf import FRONT_PIECES, Typesetter
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    folder = tmp_path / "manuscript"
+    folder.mkdir()
+    (folder / "book.yaml").write_text('title: "Seventy chapters"\nlanguage: en\n', encoding="utf-8")
+    for number in range(1, 71):
+        (folder / f"{number:02d}.md").write_text(f"# Chapter {number}\n\n" + "A sentence of the chapter, and another one. " * 8 + "\n", encoding="utf-8")
+    book = load_book(folder, STYLES)
+    whole = Typesetter(book, STYLES)
+    whole.write(whole.layout(book), tmp_path / "whole.pdf", "pdf/ua-1")
+    merged: list[list[Path]] = []
+    original = parts.merge
+    monkeypatch.setattr(parts, "merge", lambda files, target, *args, **kwargs: merged.append(list(files)) or original(files, target, *args, **kwargs))
+    Typesetter(book, STYLES, keep_layouts=False, run_length=8_000).write_book(book, tmp_path / "parts.pdf", "pdf/ua-1", 2)
+    reference = pdf_facts(tmp_path / "whole.pdf")
+    assert pdf_facts(tmp_path / "parts.pdf") == reference
+    [files] = merged
+    assert [file.name for file in files[:FRONT_PIECES]] == ["part-0000.pdf", "part-0001.pdf"]

@@ -201,7 +201,7 @@ class LayoutPool:
             connection.send(("pages", counts, collector.messages))
             collector.messages = []
             first_page, last = connection.recv()
-            path = self.folder / f"part-{run + 1:04d}.pdf"
+            path = self.folder / f"run-{run:04d}.pdf"
             self.write(run, layouts, first_page, path)
             del layouts
             gc.collect()
@@ -234,7 +234,7 @@ class LayoutPool:
             os.waitpid(pid, 0)
             worker.close()
         self._pids.clear()
-        return [self.folder / f"part-{run + 1:04d}.pdf" for run in range(self.runs)]
+        return [self.folder / f"run-{run:04d}.pdf" for run in range(self.runs)]
 
     def _serve(self) -> None:
         self._send_starts()
@@ -305,8 +305,8 @@ def merge(parts: list[Path], target: Path, furniture: tuple[Path, tuple[float, .
         _merge_destinations(out, sources)
         _merge_outline(out, sources)
         _resolve_links(out)
-        if overlay is not None:
-            _furnish(out, overlay, offsets[1], furniture[1])
+        if overlay is not None:  # The chapters' pages: those just before the last part's (the back matter).
+            _furnish(out, overlay, offsets[-1] - len(furniture[1]), furniture[1])
         _retag_subsets(out)
         for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
             if key in first.Root:

@@ -38,6 +38,7 @@ PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK co
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
+FRONT_PIECES = 2  # The front matter, if 4 pages or more, is written as this many parts, in parallel: a long contents is slow to draw (each leader dot is a word).
 FURNITURE = -1  # The order of the part that holds the chapter pages' margin boxes alone, in watch mode.
 WATCH_RUN_LENGTH = 6_000  # About 4 pages: in watch mode a longer book is written in parts of at most about this, and only the parts an edit changed are drawn again.
 WATCH_RUN_CHAPTERS = 3  # Chapters in a run, on average, in watch mode: few to draw again, but not so many parts that merging costs more.
@@ -253,7 +254,7 @@ class Typesetter:
                 furnished += zip(layouts, _chapter_starts(layouts, next_page))
             starts.update(_starts(book, run, layouts, next_page))
             next_page += len(document.pages)
-            yield Part(number + 1, document, key, last=number == len(runs) - 1)
+            yield Part(number + FRONT_PIECES, document, key, last=number == len(runs) - 1)
             if not self.keep_layouts:
                 self._forget(run)
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
@@ -261,7 +262,7 @@ class Typesetter:
         if furniture:  # Its pages are made where the part is drawn: see _furniture_document.
             yield Part(FURNITURE, partial(self._furniture_document, furnished), _key([furniture_key(*item) for item in furnished]),
                        offsets=tuple(move for item in furnished for move in moves(*item)))
-        yield from self._front_and_back(book, starts, front_pages, len(runs) + 1, next_page - 1)
+        yield from self._front_and_back(book, starts, front_pages, len(runs) + FRONT_PIECES, next_page - 1)
 
     def _runs(self, book: Book) -> list[range]:
         """Watch mode (which keeps the layouts) cuts runs where an edit cannot move the cut: see :func:`plan_stable_runs`."""
@@ -309,7 +310,12 @@ class Typesetter:
         front, back = self._front(book, starts, "contents"), self._back_matter(book)
         # Shorter numbers than the placeholders' can save a line, and a page: a blank keeps the numbering.
         padding = front_pages - len(front.pages)
-        yield Part(0, self._stamped(front.copy(front.pages + back.pages[:padding])), _key(self.slots["contents"][0], self.slots["back"][0], padding))
+        pages = front.pages + back.pages[:padding]
+        cut = -(-len(pages) // FRONT_PIECES) if len(pages) >= FRONT_PIECES * 2 else len(pages)  # A short front in one piece.
+        for piece in range(FRONT_PIECES):
+            if pages[piece * cut:(piece + 1) * cut]:
+                yield Part(piece, self._stamped(front.copy(pages[piece * cut:(piece + 1) * cut])),
+                           _key(self.slots["contents"][0], self.slots["back"][0], padding, piece))
         back_pages = self._back_pages(book, last_page)
         yield Part(back_order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
 
@@ -415,7 +421,7 @@ class Typesetter:
     def _write_parts_in_parallel(self, book: Book, runs: list[range], variant: str, workers: int) -> tuple[int, list[Path]]:
         """Every run laid out, placed and written by forked workers (:class:`samizdat.parts.LayoutPool`);
         meanwhile this process counts the front matter's pages, and then sets the contents and back matter."""
-        from .parts import LayoutPool, retargeted
+        from .parts import LayoutPool, PartWriter, retargeted
 
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
@@ -431,6 +437,7 @@ class Typesetter:
 
         gc.collect()  # Before forking: what the workers inherit is shared, not collected there again.
         pool = LayoutPool(lay_out, write, len(runs), workers, self.part_folder)
+        ends = PartWriter(lambda document, path: self._write(document, path, variant), 1)  # front and back
         try:
             pool.start()
             pool.first_page = self._front_pages(book) + 1
@@ -438,17 +445,20 @@ class Typesetter:
             starts = {chapter.id: start for number, run in enumerate(runs)
                       for chapter, start in zip(book.chapters[run.start:run.stop], _running_sum(pool.start_of(number), pool.counts[number]))}
             last_page = pool.start_of(len(runs)) - 1
-            front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + 1, last_page)
-            ends = {part.order: self.part_folder / f"part-{part.order:04d}.pdf" for part in (front, back)}
-            for part in (front, back):
-                self._write(retargeted(part.document), ends[part.order], variant)
+            *front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + FRONT_PIECES, last_page)
+            for part in front[1:]:  # The contents' later pages, meanwhile, by a child: their leaders are slow to draw.
+                ends.submit(self.part_folder / f"part-{part.order:04d}.pdf", part.order, part.document)
+            for part in (front[0], back):
+                ends.write_here(self.part_folder / f"part-{part.order:04d}.pdf", part.order, part.document)
             pages = last_page + len(back.document.pages)
             del front, back, self.slots["contents"], self.slots["back"]  # Before the merge, which needs memory of its own.
             gc.collect()
             files = pool.finish()
+            *front_files, back_file = ends.finish()
         finally:
             pool.stop()
-        return pages, [ends[0], *files, ends[len(runs) + 1]]
+            ends.stop()
+        return pages, [*front_files, *files, back_file]
 
 
 def plan_runs(book: Book, length: int) -> list[range]:
