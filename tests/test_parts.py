@@ -281,9 +281,10 @@ def test_a_long_front_matter_is_written_in_two_parts_and_reads_as_the_whole_docu
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
     folder = tmp_path / "manuscript"
     folder.mkdir()
-    (folder / "book.yaml").write_text('title: "Seventy chapters"\nlanguage: en\n', encoding="utf-8")
-    for number in range(1, 71):
-        (folder / f"{number:02d}.md").write_text(f"# Chapter {number}\n\n" + "A sentence of the chapter, and another one. " * 8 + "\n", encoding="utf-8")
+    (folder / "book.yaml").write_text('title: "Long titles"\nlanguage: en\n', encoding="utf-8")
+    title = "A chapter title long enough to take three lines in the contents, as some titles of old pamphlets do at length"
+    for number in range(1, 41):  # a contents of three pages or more: with the cover, four
+        (folder / f"{number:02d}.md").write_text(f"# {title} ({number})\n\nA sentence of the chapter.\n", encoding="utf-8")
     book = load_book(folder, STYLES)
     whole = Typesetter(book, STYLES)
     whole.write(whole.layout(book), tmp_path / "whole.pdf", "pdf/ua-1")
