@@ -4,10 +4,12 @@ A chapter's page count does not depend on where it starts: left-hand and right-h
 the same measure (their inner and outer margins swap), and nothing else in a chapter's pages
 depends on its page numbers except the folios. So each chapter is laid out at page 1, with no
 knowledge of the chapters before it and without margin boxes, and :func:`place` puts it at its
-real first page: every page's margin boxes (folio, running head) are made with the real page number and, when the
-chapter starts on an even page, every page is turned to the other side (its text moved by the
-difference of the margins). Chapters can then be laid out in any order, in parallel, and watch
-mode keeps a chapter's layout when an edit before it moves it to other pages.
+real first page: every page's margin boxes (folio, running head) are made with the real page
+number and, when the chapter starts on an even page, every page is turned to the other side (its
+text moved by the difference of the margins). Chapters can then be laid out in any order, in
+parallel, and watch mode keeps a chapter's layout when an edit before it moves it to other pages.
+Watch mode goes one step further: it draws pages placed without margin boxes once, and draws
+their margin boxes apart (:func:`furniture`), to be put over them, moved by :func:`moves`.
 
 This works on WeasyPrint's laid-out boxes, with the layout context that
 :class:`PlaceableDocument` keeps: ``layout_document`` does the same when it adds margin boxes.
