@@ -296,3 +296,24 @@ def test_a_long_front_matter_is_written_in_two_parts_and_reads_as_the_whole_docu
     assert pdf_facts(tmp_path / "parts.pdf") == reference
     [files] = merged
     assert [file.name for file in files[:FRONT_PIECES]] == ["part-0000.pdf", "part-0001.pdf"]
+
+
+def test_what_the_typesetter_says_in_a_worker_reaches_the_build_as_a_finding(tmp_path: Path, monkeypatch) -> None:
+    """WeasyPrint's log in the processes that lay out and write the runs becomes S103 findings, as in one process."""
+    import logging
+
+    from conftest import build
+    from samizdat import pdf
+
+    monkeypatch.setattr(pdf, "RUN_LENGTH", 2_000)  # the sample's five chapters in five runs
+    original = pdf.Typesetter._chapter_document
+
+    def saying(self, renderer, book, index, first_note):
+        logging.getLogger("weasyprint").warning("a word from the layout of chapter %d", index + 1)
+        return original(self, renderer, book, index, first_note)
+
+    monkeypatch.setattr(pdf.Typesetter, "_chapter_document", saying)
+    warnings: list[str] = []
+    build("pdf", MANUSCRIPT, tmp_path, warnings=warnings)
+    said = sorted(warning for warning in warnings if "a word from the layout" in warning)
+    assert len(said) == 5 and all("warning[S103]" in warning for warning in said), warnings
