@@ -1,11 +1,10 @@
-"""A long PDF written in parts, by forked processes, while the book is still being laid out; then merged.
+"""A long PDF laid out and written in parts by forked processes, then merged.
 
-Layout is sequential (a chapter's first page number depends on every chapter before it), but
-drawing and writing a laid-out part does not depend on the rest of the book. So, as soon as
-a run of chapters is laid out, a child process forked from the typesetter (with the laid-out
-pages in its copy-on-write memory) writes them as a tagged PDF of their own, and the parent
-goes on with the next chapters and forgets the pages it handed over: layout and writing run
-on different cores, and no process holds more than a few parts' pages.
+A chapter is laid out as if it began on page 1 (:mod:`samizdat.placement`), so runs of
+chapters can be laid out at once: :class:`LayoutPool`'s workers each lay out a run, learn
+where it starts once the runs before it are counted, place and write it as a tagged PDF of
+its own, and let its pages go. Watch mode keeps its layouts in one process and has only the
+parts an edit changed written, by the children of a :class:`PartWriter`.
 
 :func:`merge` joins the parts with pikepdf into the document a single write would make:
 pages, the structure tree (one ``Document`` element, with the parent tree renumbered),
@@ -115,15 +114,17 @@ class PartWriter:
     def write_here(self, path: Path, order: int, document) -> None:
         """Write ``document`` in this process: what writing loads (modules, font tables) stays for the children."""
         self.files[order] = path
-        partial = path.with_suffix(".part")
-        self.write(retargeted(document() if callable(document) else document), partial)
-        partial.rename(path)
+        self._write_part(document, path)
 
     def _child(self, document, path: Path) -> None:
         collector = _warnings()
+        self._write_part(document, path)
+        path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")  # read by _reap once this child ends
+
+    def _write_part(self, document, path: Path) -> None:
+        """``document`` (or what the function given instead makes) written under a temporary name, then renamed to ``path``."""
         partial = path.with_suffix(".part")
         self.write(retargeted(document() if callable(document) else document), partial)
-        path.with_suffix(".log").write_text("\n".join(collector.messages), encoding="utf-8")
         partial.rename(path)
 
     def _reap(self) -> None:
@@ -201,7 +202,7 @@ class LayoutPool:
             connection.send(("pages", counts, collector.messages))
             collector.messages = []
             first_page, last = connection.recv()
-            path = self.folder / f"run-{run:04d}.pdf"
+            path = self._path(run)
             self.write(run, layouts, first_page, path)
             del layouts
             gc.collect()
@@ -234,7 +235,10 @@ class LayoutPool:
             os.waitpid(pid, 0)
             worker.close()
         self._pids.clear()
-        return [self.folder / f"run-{run:04d}.pdf" for run in range(self.runs)]
+        return [self._path(run) for run in range(self.runs)]
+
+    def _path(self, run: int) -> Path:
+        return self.folder / f"run-{run:04d}.pdf"
 
     def _serve(self) -> None:
         self._send_starts()
@@ -449,13 +453,11 @@ def _furnish(out: Pdf, furniture: Pdf, first: int, moves: tuple[float, ...]) -> 
 
 
 def _move_annotations(page: pikepdf.Page, move: float) -> None:
+    """The annotations' rectangle and quadrilaterals (x, y pairs) follow the page's content."""
     for annotation in page.obj.get("/Annots", []):
-        rectangle = annotation.get("/Rect")
-        if isinstance(rectangle, Array):
-            annotation.Rect = Array([float(value) + (move if index % 2 == 0 else 0) for index, value in enumerate(rectangle)])
-        points = annotation.get("/QuadPoints")
-        if isinstance(points, Array):
-            annotation.QuadPoints = Array([float(value) + (move if index % 2 == 0 else 0) for index, value in enumerate(points)])
+        for key in ("/Rect", "/QuadPoints"):
+            if isinstance(coordinates := annotation.get(key), Array):
+                annotation[key] = Array([float(value) + (move if index % 2 == 0 else 0) for index, value in enumerate(coordinates)])
 
 
 def _move_destination(destination, moved: dict[tuple[int, int], float]) -> None:

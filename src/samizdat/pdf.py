@@ -143,7 +143,6 @@ class Part:
     order: int  # FURNITURE for the chapters' margin boxes alone (see Typesetter.parts)
     document: object  # a WeasyPrint Document (FURNITURE: a function that makes it, called where it is drawn)
     key: str  # what its pages were laid out from: the same key, the same pages
-    last: bool = False  # the last run of chapters
     offsets: tuple[float, ...] = ()  # FURNITURE: how far each chapter page's text moves right to its side, in PDF points
 
 
@@ -251,10 +250,10 @@ class Typesetter:
             layouts = self._lay_out_run(book, renderer, run)
             document, key = self._placed_run(book, run, layouts, LAID_OUT_AT if furniture else next_page, margins=not furniture)
             if furniture:
-                furnished += zip(layouts, _chapter_starts(layouts, next_page))
-            starts.update(_starts(book, run, layouts, next_page))
+                furnished += zip(layouts, _chapter_starts(next_page, _page_counts(layouts)))
+            starts.update(_starts(book, run, _page_counts(layouts), next_page))
             next_page += len(document.pages)
-            yield Part(number + FRONT_PIECES, document, key, last=number == len(runs) - 1)
+            yield Part(number + FRONT_PIECES, document, key)
             if not self.keep_layouts:
                 self._forget(run)
         for stale in [slot for slot in self.slots if slot.startswith("chapter-") and int(slot[8:]) >= len(book.chapters)]:
@@ -297,7 +296,7 @@ class Typesetter:
         the key of what they were made from."""
         from .placement import place
 
-        pages = [page for layout, start in zip(layouts, _chapter_starts(layouts, first_page)) for page in place(layout, start, margins)]
+        pages = [page for layout, start in zip(layouts, _chapter_starts(first_page, _page_counts(layouts))) for page in place(layout, start, margins)]
         key = _key([self.slots[f"chapter-{index}"][0] for index in run], first_page, margins)
         return self._stamped(layouts[0].copy(pages)), key
 
@@ -332,11 +331,11 @@ class Typesetter:
 
     def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_note: int):
         """The chapter laid out as if it began on page 1 (see :mod:`samizdat.placement`), its notes numbered from ``first_note``."""
+        from .placement import without_margin_boxes
+
         chapter = book.chapters[index]
         numbering = f"html {{ counter-reset: footnote {first_note - 1}; }}\n"
         images = hashlib.sha256(b"".join(asset.content for asset in book.assets if asset.name in chapter.assets)).hexdigest()
-        from .placement import without_margin_boxes
-
         with without_margin_boxes():
             return self._cached(f"chapter-{index}", _document(book, [_chapter(renderer, chapter, book)]), numbering, images)
 
@@ -428,7 +427,7 @@ class Typesetter:
 
         def lay_out(number: int) -> tuple[list, list[int]]:
             layouts = self._lay_out_run(book, renderer, runs[number])
-            return layouts, [_chapter_pages(layout) for layout in layouts]
+            return layouts, _page_counts(layouts)
 
         def write(number: int, layouts: list, first_page: int, path: Path) -> None:
             document, _ = self._placed_run(book, runs[number], layouts, first_page)
@@ -442,8 +441,9 @@ class Typesetter:
             pool.start()
             pool.first_page = self._front_pages(book) + 1
             pool.lay_out_all()
-            starts = {chapter.id: start for number, run in enumerate(runs)
-                      for chapter, start in zip(book.chapters[run.start:run.stop], _running_sum(pool.start_of(number), pool.counts[number]))}
+            starts = {}
+            for number, run in enumerate(runs):
+                starts.update(_starts(book, run, pool.counts[number], pool.start_of(number)))
             last_page = pool.start_of(len(runs)) - 1
             *front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + FRONT_PIECES, last_page)
             for part in front[1:]:  # The contents' later pages, meanwhile, by a child: their leaders are slow to draw.
@@ -504,25 +504,22 @@ def _weight(chapter: Chapter) -> int:
     return text + CHAPTER_OPENING + FIGURE * len(chapter.images)
 
 
-def _chapter_pages(layout) -> int:
-    return len(layout.pages)
+def _page_counts(layouts: list) -> list[int]:
+    return [len(layout.pages) for layout in layouts]
 
 
-def _chapter_starts(layouts: list, first_page: int) -> list[int]:
-    return _running_sum(first_page, [_chapter_pages(layout) for layout in layouts])
-
-
-def _running_sum(first: int, counts: list[int]) -> list[int]:
-    """Where each of a row of chapters of ``counts`` pages starts, the first at ``first``."""
+def _chapter_starts(first_page: int, counts: list[int]) -> list[int]:
+    """Where each of a row of chapters of ``counts`` pages starts, the first at ``first_page``."""
     starts = []
     for count in counts:
-        starts.append(first)
-        first += count
+        starts.append(first_page)
+        first_page += count
     return starts
 
 
-def _starts(book: Book, run: range, layouts: list, first_page: int) -> dict[str, int]:
-    return dict(zip((chapter.id for chapter in book.chapters[run.start:run.stop]), _chapter_starts(layouts, first_page)))
+def _starts(book: Book, run: range, counts: list[int], first_page: int) -> dict[str, int]:
+    """The first page of each chapter of ``run``, by chapter id."""
+    return dict(zip((chapter.id for chapter in book.chapters[run.start:run.stop]), _chapter_starts(first_page, counts)))
 
 
 def _key(*values: object) -> str:

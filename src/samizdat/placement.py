@@ -72,7 +72,7 @@ def place(document: PlaceableDocument, first_page: int, margins: bool = True) ->
     if document.placed_at == first_page and document.margins == margins:
         return document.pages
     context = document.layout_context
-    turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
+    turn = _turns(document, first_page)
     for index, page in enumerate(document.pages):
         if turn:
             document.pages[index] = Page(_turned(document, context, page._page_box))
@@ -117,8 +117,13 @@ def furniture_key(document: PlaceableDocument, first_page: int) -> tuple:
     return first_page, len(document.pages), tuple(sorted((name, tuple(sorted(pages.items()))) for name, pages in strings.items()))
 
 
+def _turns(document: PlaceableDocument, first_page: int) -> bool:
+    """Whether the pages, as they are now, are on the other side than numbering from ``first_page`` puts them."""
+    return (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
+
+
 def _sides(document: PlaceableDocument, first_page: int) -> list[str]:
-    turn = (first_page - (document.placed_at or LAID_OUT_AT)) % 2 == 1
+    turn = _turns(document, first_page)
     return [_other(page._page_box.page_type.side) if turn else page._page_box.page_type.side for page in document.pages]
 
 
