@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
@@ -54,9 +55,66 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return Scheduling(config, log)
 
 
-def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run an Invoke task from the repository root, as a user would."""
+def run_task_afresh(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run an Invoke task from the repository root, as a user would, in a new interpreter."""
     return subprocess.run([*INVOKE, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def run_task(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run an Invoke task as a user would: Invoke's own program with these arguments, in a child process with its
+    own working folder, environment, standard output and error, and exit status.
+
+    The child is forked from this test process, where samizdat and WeasyPrint are imported already: a new
+    interpreter would spend most of a second importing them. What only a new interpreter shows (what a task
+    imports, signals to a process group, a build's bytes in another process's hash seed) is tested with
+    :func:`run_task_afresh` or ``subprocess`` itself.
+    """
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.dup2(out_write, 1)
+            os.dup2(err_write, 2)
+            for fd in (out_read, out_write, err_read, err_write):
+                os.close(fd)
+            sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # not pytest's capture
+            sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+            os.chdir(cwd)
+            if env is not None:
+                os.environ.clear()
+                os.environ.update(env)
+            from invoke.main import program
+
+            program.run(["invoke", *args])
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else (print(exit.code, file=sys.stderr) or 1)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(out_write)
+    os.close(err_write)
+    output = {out_read: bytearray(), err_read: bytearray()}
+    with selectors.DefaultSelector() as selector:
+        for fd in output:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            for key, _ in selector.select(timeout=600) or pytest.fail(f"invoke {' '.join(args)} said nothing for 10 minutes"):
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    output[key.fd] += chunk
+                else:
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
+    _, status = os.waitpid(pid, 0)
+    return subprocess.CompletedProcess(["invoke", *args], os.waitstatus_to_exitcode(status), output[out_read].decode(), output[err_read].decode())
 
 
 def book_yaml(manuscript: Path = MANUSCRIPT) -> dict:
@@ -128,7 +186,7 @@ def built_pdf(tmp_path_factory, worker_id: str) -> Path:
     with open(run / "seed-pdf.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not pdf.is_file():
-            result = run_task("pdf", "--dist", str(pdf.parent), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+            result = run_task_afresh("pdf", "--dist", str(pdf.parent), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
             assert result.returncode == 0 and result.stderr == "", result.stderr
     return pdf
 

@@ -95,6 +95,7 @@ def _glyph_lines(page: pdfium.PdfPage) -> list[list[_Glyph]]:
     left, _, _, top = page.get_cropbox()
     textpage = page.get_textpage()
     lines: list[list[_Glyph]] = [[]]
+    top_of_line, bottom_of_line = float("inf"), float("-inf")  # of the current line's glyphs
     spaced = False
     for index in range(textpage.count_chars()):
         code = pdfium_c.FPDFText_GetUnicode(textpage, index)
@@ -102,6 +103,7 @@ def _glyph_lines(page: pdfium.PdfPage) -> list[list[_Glyph]]:
         if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
             if chr(code) in "\r\n" and lines[-1]:
                 lines.append([])
+                top_of_line, bottom_of_line = float("inf"), float("-inf")
             spaced = chr(code) == " "
             continue
         if code < 32 and not hyphen:
@@ -110,11 +112,14 @@ def _glyph_lines(page: pdfium.PdfPage) -> list[list[_Glyph]]:
         glyph = _Glyph("-" if hyphen else chr(code), x0 - left, top - y1, x1 - left, top - y0, round(pdfium_c.FPDFText_GetCharAngle(textpage, index), 2), spaced)
         spaced = False
         current = lines[-1]
-        if current and not glyph.space and (glyph.bottom <= min(g.top for g in current) or glyph.top >= max(g.bottom for g in current) or glyph.angle != current[-1].angle):
+        if current and not glyph.space and (glyph.bottom <= top_of_line or glyph.top >= bottom_of_line or glyph.angle != current[-1].angle):
             lines.append(current := [])  # no vertical overlap or another direction: another line
+            top_of_line, bottom_of_line = float("inf"), float("-inf")
         current.append(glyph)
+        top_of_line, bottom_of_line = min(top_of_line, glyph.top), max(bottom_of_line, glyph.bottom)
         if hyphen:
             lines.append([])
+            top_of_line, bottom_of_line = float("inf"), float("-inf")
     textpage.close()
     return [line for line in lines if line]
 
@@ -216,9 +221,18 @@ def _page_rows(page: pdfium.PdfPage, crop: tuple[float, float, float, float] | N
 def page_words(pdf: Path, number: int) -> list[Word]:
     """The words of page ``number`` (from 1), row by row, each with its box."""
     with _document(pdf) as document:
-        rows = _page_rows(document[number - 1], None)
+        return _words(_page_rows(document[number - 1], None))
+
+
+def _words(rows: list[list[_Glyph]]) -> list[Word]:
     return [Word("".join(g.text for g in word), min(g.x0 for g in word), min(g.top for g in word), max(g.x1 for g in word),
                  max(g.bottom for g in word)) for row in rows for word in _row_words(row)]
+
+
+def texts_and_words(pdf: Path) -> list[tuple[str, list[Word]]]:
+    """Each page's text (as :func:`page_text`) and words (as :func:`page_words`), the page read once."""
+    with _document(pdf) as document:
+        return [(_text(rows), _words(rows)) for rows in (_page_rows(page, None) for page in document)]
 
 
 def _text(rows: list[list[_Glyph]]) -> str:

@@ -71,8 +71,9 @@ def test_pdf_is_byte_identical_across_builds_with_source_date_epoch(built_pdf: P
 def pdf_facts(path: Path) -> dict:
     """What a reader sees and uses: page texts (heads, folios, notes), where each word is (to the point), bookmarks, links."""
     reader = PdfReader(path)
-    texts = pdfread.page_texts(path)
-    places = [[(word.text, round(word.x0), round(word.top)) for word in pdfread.page_words(path, number)] for number in range(1, len(texts) + 1)]
+    pages = pdfread.texts_and_words(path)
+    texts = [text for text, _ in pages]
+    places = [[(word.text, round(word.x0), round(word.top)) for word in words] for _, words in pages]
 
     def outline(items, depth=0):
         entries = []

@@ -16,7 +16,7 @@ from PIL import Image
 
 from environment import ace_violations, daisy_ace, epubcheck, serious
 import pdfread
-from conftest import EPOCH, MANUSCRIPT, ROOT, book_yaml, build, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task
+from conftest import EPOCH, MANUSCRIPT, ROOT, book_yaml, build, chapter_files, chapter_titles, headings, manuscript_words, normalise_words, run_task_afresh
 
 pytestmark = pytest.mark.long
 
@@ -42,7 +42,7 @@ def build_epub(dist: Path, manuscript: Path = MANUSCRIPT) -> Path:
 def built_epub(tmp_path_factory) -> Path:
     """The seed e-book, through ``invoke epub`` as a user makes it."""
     dist = tmp_path_factory.mktemp("epub")
-    result = run_task("epub", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    result = run_task_afresh("epub", "--dist", str(dist), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
     assert result.returncode == 0 and result.stderr == "", result.stderr
     return dist / f"{book_yaml()['slug']}.epub"
 
@@ -226,6 +226,20 @@ def test_cover_image_is_large_enough_for_e_reader_libraries(book: Epub) -> None:
     assert len(covers) == 1
     image = Image.open(io.BytesIO(book.read(covers[0].get("href"))))
     assert image.size == (1600, 2560)  # Amazon's recommendation; Apple asks at least 1400 px on the short side
+    assert image.mode == "P" and len(book.read(covers[0].get("href"))) < 40_000  # type on a ground colour: a palette
+
+
+def test_a_cover_png_keeps_every_pixel_with_a_palette_or_without() -> None:
+    from samizdat.cover import _png
+
+    flat = Image.new("RGB", (64, 64), (139, 30, 30))
+    flat.paste((250, 245, 235), (8, 8, 56, 56))
+    flat.paste((12, 12, 12), (20, 20, 30, 44))
+    ramp = Image.frombytes("RGB", (64, 64), bytes(value for y in range(64) for x in range(64) for value in (x * 4, y * 4, (x + y) * 2)))
+    for image, mode in ((flat, "P"), (ramp, "RGB")):  # 3 colours; 4,096
+        png = _png(image)
+        assert png[25] == {"P": 3, "RGB": 2}[mode]  # the IHDR's colour type: indexed, or true colour
+        assert Image.open(io.BytesIO(png)).convert("RGB").tobytes() == image.tobytes()
 
 
 def test_no_scripts_and_no_remote_resources(book: Epub) -> None:

@@ -3,6 +3,7 @@ the Nu Html Checker, axe-core in headless Chromium (driven by puppeteer-core), l
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from PIL import Image
 
 from environment import JAVA, JAVA_FLAGS, NODE_BIN, install_node_packages, node_environment
 from conftest import MANUSCRIPT, ROOT, build, chapter_files, chapter_titles, manuscript_words, normalise_words, refusal
+from samizdat.fonts import BOOK_FONTS, MONO
 
 pytestmark = pytest.mark.long
 
@@ -240,6 +242,20 @@ def test_fonts_are_woff2_subsets_that_draw_every_character(builds: dict[str, Pat
     assert sum(path.stat().st_size for path in (site / "fonts").glob("*.woff2")) < 400_000
     single = builds["single"].read_text()
     assert single.count("data:font/woff2;base64,") == 4
+    # Each keeps its font's own date, so that the bytes do not depend on the hour of the build; no hinting.
+    assert {font["head"].modified for font in fonts.values()} <= {TTFont(face.path)["head"].modified for face in BOOK_FONTS}
+    assert not any({"fpgm", "prep", "cvt "} & set(font.keys()) for font in fonts.values())
+
+
+def test_without_harfbuzzs_subsetter_fonttools_makes_the_same_subset() -> None:
+    from samizdat import web
+
+    mono = next(face.path for face in BOOK_FONTS if face.family == MONO)
+    codepoints = sorted(map(ord, "Serge, «Мемуары» — 1947"))
+    harfbuzz, fonttools = (TTFont(io.BytesIO(web._woff2(subset(mono.read_bytes(), codepoints))))
+                           for subset in (web._subset_with_harfbuzz, web._subset_with_fonttools))
+    assert set(harfbuzz.getBestCmap()) == set(fonttools.getBestCmap()) >= set(codepoints)
+    assert [axis.axisTag for axis in harfbuzz["fvar"].axes] == [axis.axisTag for axis in fonttools["fvar"].axes] == ["wght"]
 
 
 def test_a_bad_stylesheet_stops_the_build_and_keeps_the_last_good_site(builds: dict[str, Path], tmp_path: Path) -> None:

@@ -21,11 +21,11 @@ def import_weasyprint() -> None:
     """Import WeasyPrint, quickly, with its variable fonts instanced by HarfBuzz (see :mod:`samizdat.fontinstance`)."""
     from .fontinstance import install
 
-    _import_without_probing()
+    import_without_probing()
     install()
 
 
-def _import_without_probing() -> None:
+def import_without_probing() -> None:
     """Import WeasyPrint without its slow library probing.
 
     WeasyPrint finds Pango, HarfBuzz and fontconfig by trying several names with cffi,
