@@ -357,3 +357,15 @@ def test_pages_open_from_file_urls_with_their_fonts_and_no_request(browser_resul
         assert result["requests"] == [] and result["refused"] == [], result
         assert any(font.startswith("Source Serif 4 normal loaded") for font in result["fonts"]), result["fonts"]
         assert not [font for font in result["fonts"] if font.endswith("error")], result["fonts"]
+
+
+def test_the_same_text_gives_the_same_font_bytes_an_hour_later(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    from samizdat import web
+
+    text = "Serge, «Мемуары» — 1947"
+    first = web.web_fonts(text, "T", tmp_path / "first")
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert [font.woff2 for font in web.web_fonts(text, "T", tmp_path / "later")] == [font.woff2 for font in first]

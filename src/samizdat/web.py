@@ -382,6 +382,7 @@ def _subset_with_harfbuzz(font: bytes, codepoints: list[int]) -> bytes:
     from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
     from weasyprint.text.fonts import get_hb_object_data
 
+    _harfbuzz_version()  # declares what this needs
     data = ffi.from_buffer(font)  # kept alive (and unmoved) while HarfBuzz reads it
     blob = ffi.gc(harfbuzz.hb_blob_create(data, len(font), harfbuzz.HB_MEMORY_MODE_READONLY, ffi.NULL, ffi.NULL), harfbuzz.hb_blob_destroy)
     face = ffi.gc(harfbuzz.hb_face_create(blob, 0), harfbuzz.hb_face_destroy)
