@@ -174,21 +174,46 @@ def refusal(kind: str, manuscript: Path, dist: Path, styles: Path = STYLES, **op
     return str(refused.value)
 
 
+def once_per_run(tmp_path_factory, worker_id: str, name: str, make) -> Path:
+    """The folder ``name`` of the run's shared folder, filled by ``make(folder)`` once per run: with -n, the first
+    worker to need it makes it while any other waits on the lock. Tests only read it."""
+    run = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder = run / name
+    with open(run / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (run / f"{name}.done").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (run / f"{name}.done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def built_pdf(tmp_path_factory, worker_id: str) -> Path:
-    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte).
+    """The seed pamphlet, through ``invoke pdf`` (with SOURCE_DATE_EPOCH, so an in-process build can be compared byte for byte)."""
+    def make(folder: Path) -> None:
+        result = run_task_afresh("pdf", "--dist", str(folder), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+        assert result.returncode == 0 and result.stderr == "", result.stderr
 
-    Made once per run: with -n, the first worker to need it builds it in the run's folder, which the workers share,
-    while any other waits on the lock. Tests only read it.
-    """
-    run = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
-    pdf = run / "seed-pdf" / f"{book_yaml()['slug']}.pdf"
-    with open(run / "seed-pdf.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not pdf.is_file():
-            result = run_task_afresh("pdf", "--dist", str(pdf.parent), "--quiet", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-            assert result.returncode == 0 and result.stderr == "", result.stderr
-    return pdf
+    return once_per_run(tmp_path_factory, worker_id, "seed-pdf", make) / f"{book_yaml()['slug']}.pdf"
+
+
+@pytest.fixture(scope="session")
+def seed_laid_out_whole(tmp_path_factory, worker_id: str) -> Path:
+    """The seed laid out as one document and written as a tagged PDF, with SOURCE_DATE_EPOCH: what the builds that
+    lay a book out by chapter, or write it in parts, must read the same as."""
+    def make(folder: Path) -> None:
+        from samizdat.book import load_book
+        from samizdat.pdf import Typesetter
+
+        book = load_book(MANUSCRIPT)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+            setter = Typesetter(book, STYLES)
+            setter.write(setter.layout(book), folder / "whole.pdf", "pdf/ua-1")
+
+    return once_per_run(tmp_path_factory, worker_id, "seed-whole", make) / "whole.pdf"
 
 
 @pytest.fixture()

@@ -114,14 +114,9 @@ def write_whole(book, path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def seed_whole(typeset, tmp_path_factory) -> dict:
+def seed_whole(seed_laid_out_whole: Path) -> dict:
     """The facts of the seed laid out whole, in one go: what the layouts by chapter of the seed must equal."""
-    book, _ = typeset
-    path = tmp_path_factory.mktemp("whole") / "whole.pdf"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        write_whole(book, path)
-    return pdf_facts(path)
+    return pdf_facts(seed_laid_out_whole)
 
 
 def test_chapter_by_chapter_layout_equals_the_whole_layout(typeset, seed_whole: dict, tmp_path: Path, monkeypatch) -> None:

@@ -38,7 +38,7 @@ def fonttools_codes(path: Path) -> frozenset[int]:
 
 @pytest.mark.parametrize("path", sorted(path for folder in fonts.FONT_DIRECTORIES for path in folder.glob("*.ttf")), ids=lambda path: path.name)
 def test_every_packaged_font_covers_what_fonttools_says(path: Path) -> None:
-    assert fonts._cmap.__wrapped__(path) == fonttools_codes(path)
+    assert fonts.mapped_code_points.__wrapped__(path) == fonttools_codes(path)
 
 
 def synthetic_font(folder: Path, mapping: dict[int, str], subtables: list[tuple[int, int, int]]) -> Path:
@@ -84,7 +84,7 @@ def test_the_cmap_reader_agrees_with_fonttools_on_awkward_fonts(tmp_path: Path, 
     path = synthetic_font(tmp_path, MAPPING, subtables)
     expected = fonttools_codes(path)
     assert expected  # the font maps something, so an empty answer cannot pass
-    assert fonts._cmap.__wrapped__(path) == expected
+    assert fonts.mapped_code_points.__wrapped__(path) == expected
 
 
 def test_control_characters_are_exactly_the_ones_refused_before() -> None:

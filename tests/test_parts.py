@@ -8,7 +8,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from conftest import MANUSCRIPT, ROOT
+from conftest import EPOCH, MANUSCRIPT, ROOT
 from test_build import pdf_facts
 
 STYLES = ROOT / "styles"
@@ -58,18 +58,16 @@ def parent_tree_resolves(path: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory) -> dict[str, Path]:
+def written(tmp_path_factory, seed_laid_out_whole: Path) -> dict[str, Path]:
     """The sample book written whole, and in parts (about two pages each) by one process and by three."""
     from samizdat.book import load_book
     from samizdat.pdf import Typesetter
 
     folder = tmp_path_factory.mktemp("parts")
     book = load_book(MANUSCRIPT)
-    paths = {"whole": folder / "whole.pdf"}
+    paths = {"whole": seed_laid_out_whole}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", "1764000000")
-        whole = Typesetter(book, STYLES)
-        whole.write(whole.layout(book), folder / "whole.pdf", "pdf/ua-1")
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
         for workers in (1, 3):
             setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
             setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)

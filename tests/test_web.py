@@ -20,6 +20,7 @@ from PIL import Image
 from environment import JAVA, JAVA_FLAGS, NODE_BIN, install_node_packages, node_environment
 from conftest import MANUSCRIPT, ROOT, build, chapter_files, chapter_titles, manuscript_words, normalise_words, refusal
 from samizdat.fonts import BOOK_FONTS, MONO
+from tiny_book import write_manuscript
 
 pytestmark = pytest.mark.long
 
@@ -369,3 +370,22 @@ def test_the_same_text_gives_the_same_font_bytes_an_hour_later(tmp_path: Path, m
     later = time.time() + 3600
     monkeypatch.setattr(time, "time", lambda: later)
     assert [font.woff2 for font in web.web_fonts(text, "T", tmp_path / "later")] == [font.woff2 for font in first]
+
+
+def test_each_face_keeps_one_subset_and_only_the_faces_a_new_letter_reaches_are_subset_again(tmp_path: Path, monkeypatch) -> None:
+    from samizdat import web
+    from samizdat.output import CACHE_FOLDER
+
+    manuscript = write_manuscript(tmp_path / "manuscript", "# One\n\nText.\n", author="A. Writer")
+    build_web(manuscript, tmp_path / "dist")
+    cache = tmp_path / "dist" / CACHE_FOLDER
+    assert len(list(cache.glob("font-*.woff2"))) == 4
+    made: list[int] = []
+    woff2 = web._woff2
+    monkeypatch.setattr(web, "_woff2", lambda sfnt: made.append(len(sfnt)) or woff2(sfnt))
+    (manuscript / "01.md").write_text("# One\n\nText, again.\n")  # letters every face had already
+    build_web(manuscript, tmp_path / "dist")
+    assert made == []
+    (manuscript / "01.md").write_text("# One\n\nTexte déjà.\n")  # é, à: the serif upright and italic, the monospace; not the cover's sans
+    build_web(manuscript, tmp_path / "dist")
+    assert len(made) == 3 and len(list(cache.glob("font-*.woff2"))) == 4

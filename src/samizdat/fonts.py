@@ -134,7 +134,7 @@ def drawable(role: str) -> frozenset[int]:
         faces = ROLES[role]
     except KeyError:
         raise ValueError(f"unknown font role {role!r}: one of {', '.join(ROLES)}") from None
-    return frozenset().union(*(_cmap(face.path) for face in faces))
+    return frozenset().union(*(mapped_code_points(face.path) for face in faces))
 
 
 # The Unicode cmap subtables in the order fontTools' ``getBestCmap`` (and HarfBuzz) prefers them.
@@ -142,7 +142,7 @@ CMAP_PREFERENCES = ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0,
 
 
 @cache
-def _cmap(path: Path) -> frozenset[int]:
+def mapped_code_points(path: Path) -> frozenset[int]:
     """The code points the font maps to a glyph other than .notdef: the keys of fontTools' ``getBestCmap``.
 
     The book fonts' best subtables are of format 4 or 12, read here with ``struct``: importing

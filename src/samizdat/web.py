@@ -38,7 +38,7 @@ from markdown_it.utils import OptionsDict
 from .book import Book, Chapter, Note, Target
 from .cover import cover_html, imprint_lines
 from .errors import ManuscriptError
-from .fonts import BOOK_FONTS, MONO, SANS, SERIF, FontFace
+from .fonts import BOOK_FONTS, MONO, SANS, SERIF, FontFace, mapped_code_points
 from .names import file_names, slugify
 from .output import CACHE_FOLDER, atomic_output, part_prefix
 from .rawhtml import PHRASING
@@ -315,31 +315,32 @@ def web_fonts(text: str, cover_text: str, cache: Path) -> list[WebFont]:
     for family, style in WEB_FACES:
         face = next(face for face in BOOK_FONTS if (face.family, face.style) == (family, style))
         characters = (cover_text if family == SANS else text)
-        faces.append((face, frozenset(set(characters) | set(characters.upper()) | ALWAYS)))
+        wanted = {ord(character) for character in set(characters) | set(characters.upper()) | ALWAYS}
+        faces.append((face, frozenset(wanted & mapped_code_points(face.path))))  # what the face cannot draw changes nothing
     with ThreadPoolExecutor(len(faces)) as pool:
         subsets = list(pool.map(lambda job: _subset(job[0].path, job[1], cache), faces))
     return [WebFont(face, f"fonts/{slugify(face.family)}{'-italic' if face.style == 'italic' else ''}.woff2", woff2, _weights(woff2))
             for (face, _), woff2 in zip(faces, subsets)]
 
 
-def _subset(path: Path, characters: frozenset[str], cache: Path) -> bytes:
+def _subset(path: Path, code_points: frozenset[int], cache: Path) -> bytes:
     """A WOFF2 subset of the variable font at ``path`` with every axis kept.
 
-    Each subset is kept in ``cache`` under a hash of the font, the characters and the
-    subsetter's version, and made again only when one of them changes.
+    Each subset is kept in ``cache`` under a hash of the font, the code points and the
+    subsetter's version, and made again only when one of them changes; one a face.
     """
     import fontTools
 
     font = path.read_bytes()
     subsetter = _harfbuzz_version() or f"fontTools {fontTools.version}"
-    key = hashlib.sha256(hashlib.sha256(font).digest() + "".join(sorted(characters)).encode() + subsetter.encode()).hexdigest()[:24]
+    ordered = sorted(code_points)
+    key = hashlib.sha256(hashlib.sha256(font).digest() + str(ordered).encode() + subsetter.encode()).hexdigest()[:24]
     stem = f"font-{path.stem.split('[')[0].lower()}"
     cached = cache / f"{stem}-{key}.woff2"
     if cached.is_file() and (data := cached.read_bytes()).startswith(b"wOF2"):
         return data
-    codepoints = sorted(ord(character) for character in characters)
-    woff2 = _woff2(_subset_with_harfbuzz(font, codepoints) if _harfbuzz_version() else _subset_with_fonttools(font, codepoints))
-    for stale in cache.glob(f"{stem}-*.woff2"):
+    woff2 = _woff2(_subset_with_harfbuzz(font, ordered) if _harfbuzz_version() else _subset_with_fonttools(font, ordered))
+    for stale in cache.glob(f"{stem}-{'?' * len(key)}.woff2"):  # this face's: not the italic's, whose name begins the same
         stale.unlink(missing_ok=True)
     with atomic_output(cached) as temporary:
         temporary.write_bytes(woff2)
