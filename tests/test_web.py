@@ -19,8 +19,7 @@ from PIL import Image
 
 from environment import JAVA, JAVA_FLAGS, NODE_BIN, install_node_packages, node_environment
 from conftest import MANUSCRIPT, ROOT, build, chapter_files, chapter_titles, manuscript_words, normalise_words, refusal
-from samizdat.fonts import BOOK_FONTS, MONO
-from tiny_book import write_manuscript
+from samizdat.fonts import BOOK_FONTS, MONO, SERIF
 
 pytestmark = pytest.mark.long
 
@@ -360,32 +359,30 @@ def test_pages_open_from_file_urls_with_their_fonts_and_no_request(browser_resul
         assert not [font for font in result["fonts"] if font.endswith("error")], result["fonts"]
 
 
-def test_the_same_text_gives_the_same_font_bytes_an_hour_later(tmp_path: Path, monkeypatch) -> None:
+def test_the_same_subset_gives_the_same_font_bytes_an_hour_later(monkeypatch) -> None:
     import time
 
     from samizdat import web
 
-    text = "Serge, «Мемуары» — 1947"
-    first = web.web_fonts(text, "T", tmp_path / "first")
+    mono = next(face.path for face in BOOK_FONTS if face.family == MONO)
+    subset = web._subset_with_harfbuzz(mono.read_bytes(), sorted(map(ord, "Serge, «Мемуары» — 1947")))
+    first = web._woff2(subset)
     later = time.time() + 3600
     monkeypatch.setattr(time, "time", lambda: later)
-    assert [font.woff2 for font in web.web_fonts(text, "T", tmp_path / "later")] == [font.woff2 for font in first]
+    assert web._woff2(subset) == first
 
 
-def test_each_face_keeps_one_subset_and_only_the_faces_a_new_letter_reaches_are_subset_again(tmp_path: Path, monkeypatch) -> None:
+def test_each_face_keeps_one_subset_and_a_new_letter_subsets_only_that_face_again(tmp_path: Path, monkeypatch) -> None:
+    """The cache's own rules, with the WOFF2 compression (seconds for the serif faces) left out."""
     from samizdat import web
-    from samizdat.output import CACHE_FOLDER
 
-    manuscript = write_manuscript(tmp_path / "manuscript", "# One\n\nText.\n", author="A. Writer")
-    build_web(manuscript, tmp_path / "dist")
-    cache = tmp_path / "dist" / CACHE_FOLDER
-    assert len(list(cache.glob("font-*.woff2"))) == 4
     made: list[int] = []
-    woff2 = web._woff2
-    monkeypatch.setattr(web, "_woff2", lambda sfnt: made.append(len(sfnt)) or woff2(sfnt))
-    (manuscript / "01.md").write_text("# One\n\nText, again.\n")  # letters every face had already
-    build_web(manuscript, tmp_path / "dist")
-    assert made == []
-    (manuscript / "01.md").write_text("# One\n\nTexte déjà.\n")  # é, à: the serif upright and italic, the monospace; not the cover's sans
-    build_web(manuscript, tmp_path / "dist")
-    assert len(made) == 3 and len(list(cache.glob("font-*.woff2"))) == 4
+    monkeypatch.setattr(web, "_woff2", lambda sfnt: made.append(len(sfnt)) or b"wOF2" + sfnt)
+    upright, italic = (next(face.path for face in BOOK_FONTS if (face.family, face.style) == (SERIF, style)) for style in ("normal", "italic"))
+    text = frozenset(map(ord, "Text."))
+    for path in (upright, italic, upright, italic):
+        web._subset(path, text, tmp_path)
+    assert len(made) == 2 and len(list(tmp_path.glob("font-*.woff2"))) == 2  # the second of each from the cache
+    web._subset(upright, text | {ord("é")}, tmp_path)
+    web._subset(italic, text, tmp_path)
+    assert len(made) == 3 and len(list(tmp_path.glob("font-*.woff2"))) == 2  # the upright's new subset replaced its old one only
