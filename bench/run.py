@@ -27,12 +27,15 @@ same-length edit (a word replaced by one of the same length in a middle chapter)
 edit (paragraphs appended to an early chapter), ``--edits`` times each; latency is from the file write
 to the moment ``dist/<slug>.pdf`` is replaced (its inode or mtime changes), median of the edits.
 
+samizdat's modules are compiled to bytecode first, as installing a package does.
+
 Needs the ``bench`` extra (``pip install -e '.[bench]'``: pandoc 3 from pypandoc-binary, typst).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import os
 import platform
@@ -411,6 +414,10 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=3, help="edits of each kind in the watch measurement")
     args = parser.parse_args()
     pandoc = pandoc_path()
+    # samizdat's bytecode, compiled as installing a package compiles it: where PYTHONDONTWRITEBYTECODE is set
+    # (some sandboxes set it), an editable install would otherwise compile samizdat's modules at every run.
+    for source in (ROOT / "src", ROOT / "tasks.py", ROOT / "build_tasks.py"):
+        compileall.compile_dir(source, quiet=1) if source.is_dir() else compileall.compile_file(source, quiet=1)
     sizes = (50,) if args.quick else (50, 400)
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="samizdat-bench-"))
