@@ -317,6 +317,7 @@ def web_fonts(text: str, cover_text: str, cache: Path) -> list[WebFont]:
         characters = (cover_text if family == SANS else text)
         wanted = {ord(character) for character in set(characters) | set(characters.upper()) | ALWAYS}
         faces.append((face, frozenset(wanted & mapped_code_points(face.path))))  # what the face cannot draw changes nothing
+    _harfbuzz_version()  # once, before the threads: it declares the HarfBuzz calls
     with ThreadPoolExecutor(len(faces)) as pool:
         subsets = list(pool.map(lambda job: _subset(job[0].path, job[1], cache), faces))
     return [WebFont(face, f"fonts/{slugify(face.family)}{'-italic' if face.style == 'italic' else ''}.woff2", woff2, _weights(woff2))
@@ -384,7 +385,7 @@ def _subset_with_harfbuzz(font: bytes, codepoints: list[int]) -> bytes:
     from weasyprint.text.fonts import get_hb_object_data
 
     _harfbuzz_version()  # declares what this needs
-    data = ffi.from_buffer(font)  # kept alive (and unmoved) while HarfBuzz reads it
+    data = ffi.from_buffer(font)  # kept (and unmoved) until this returns: HarfBuzz reads it in place
     blob = ffi.gc(harfbuzz.hb_blob_create(data, len(font), harfbuzz.HB_MEMORY_MODE_READONLY, ffi.NULL, ffi.NULL), harfbuzz.hb_blob_destroy)
     face = ffi.gc(harfbuzz.hb_face_create(blob, 0), harfbuzz.hb_face_destroy)
     subset_input = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(), harfbuzz_subset.hb_subset_input_destroy)
@@ -396,9 +397,7 @@ def _subset_with_harfbuzz(font: bytes, codepoints: list[int]) -> bytes:
     if subset == ffi.NULL:
         raise RuntimeError("HarfBuzz could not subset a book font")
     subset = ffi.gc(subset, harfbuzz.hb_face_destroy)
-    content = get_hb_object_data(subset)
-    del data
-    return content
+    return get_hb_object_data(subset)
 
 
 def _subset_with_fonttools(font: bytes, codepoints: list[int]) -> bytes:
