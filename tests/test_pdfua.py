@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,12 @@ def elements(pdf: pikepdf.Pdf) -> list[Dictionary]:
 
 def marked_texts(path: Path) -> tuple[dict[tuple[int, int], str], dict[int, str]]:
     """pypdf's reading of the content streams: text per (page index, MCID), and text inside Artifacts per page."""
+    return _marked_texts(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _marked_texts(path: Path, modified: int) -> tuple[dict[tuple[int, int], str], dict[int, str]]:
+    """Read once per version of a file: the seed is read by several tests, and pypdf reads slowly."""
     texts: dict[tuple[int, int], str] = {}
     artifacts: dict[int, str] = {}
     for index, page in enumerate(pypdf.PdfReader(path).pages):
