@@ -13,6 +13,8 @@ from test_build import pdf_facts
 
 STYLES = ROOT / "styles"
 
+pytestmark = pytest.mark.long  # whole books laid out and written several ways
+
 
 def structure(path: Path) -> list[tuple]:
     """The structure tree in reading order: depth, type, page, id, language, alt text and marked-content ids of each element."""
