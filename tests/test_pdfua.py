@@ -33,7 +33,8 @@ def quiet(_: str) -> None:
 
 @pytest.fixture(scope="module")
 def seed(built_pdf: Path) -> Path:
-    """The seed pamphlet as ``invoke pdf`` makes it (conftest.built_pdf, made once per run)."""
+    """The seed pamphlet as ``invoke pdf`` makes it, each chapter laid out alone and placed (conftest.built_pdf, made
+    once per run); watch mode's parts, merged, pass the same check in test_parts."""
     return built_pdf
 
 
@@ -170,13 +171,6 @@ def test_post_processing_leaves_the_text_as_weasyprint_wrote_it(seed: Path, tmp_
     Typesetter(book, STYLES).layout(book).write_pdf(raw, pdf_variant="pdf/ua-1", pdf_identifier=True)
     assert pdfread.text(raw) == pdfread.text(seed)
     assert "U102" in {f.code for f in check(raw)}  # WeasyPrint alone: running heads tagged outside the tree.
-
-
-def test_watch_modes_chapter_by_chapter_layout_passes_the_check_too(tmp_path: Path) -> None:
-    [pdf] = pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=quiet, warn=quiet, state={})
-    assert [str(f) for f in check(pdf)] == []
-    paragraphs = [pages for s, t, pages in tree_texts(pdf) if s == "/P" and "novels painted vivid portraits" in t]
-    assert paragraphs == [{6, 7}]
 
 
 # --- a tiny book: lang, a link, a figure -----------------------------------------------------------------
