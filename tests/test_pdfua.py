@@ -140,6 +140,17 @@ def test_running_heads_and_folios_are_pagination_artifacts_not_in_the_tree(seed:
     assert "Chronicler of Revolution" not in tagged
 
 
+def test_the_contents_dots_are_a_layout_artifact_and_each_entry_reads_as_its_title_and_page(seed: Path) -> None:
+    """A screen reader reads "Beginnings 3", not forty dots between them; the dots are drawn as before."""
+    entries = [text for s, text, pages in tree_texts(seed) if s == "/LI" and pages == {1}]
+    assert entries[:2] == ["Beginnings 3", "Prison, Spain and Russia 4"] and len(entries) == 5
+    _, artifacts = marked_texts(seed)
+    assert artifacts[1].count(".") > 100 and not artifacts[1].replace(".", "").strip()
+    with pikepdf.open(seed) as pdf:
+        assert b"/Artifact << /Type /Layout >> BDC" in pdf.pages[1].Contents.read_bytes()
+    assert ". . . ." in pdfread.page_text(seed, 2)
+
+
 def test_a_paragraph_across_a_page_break_is_one_P(seed: Path) -> None:
     paragraphs = [(text, pages) for s, text, pages in tree_texts(seed) if s == "/P"]
     [(text, pages)] = [(t, p) for t, p in paragraphs if "novels painted vivid portraits" in t]

@@ -1,7 +1,7 @@
 """PDF/UA-1 for the pamphlet: WeasyPrint's structure tree, corrected, and our own PDF/UA check.
 
 WeasyPrint 70 tags the PDF from its layout boxes (``weasyprint/pdf/tags.py``), page by page.
-Four things it gets wrong are put right here, after it has written the file:
+Five things it gets wrong are put right here, after it has written the file:
 
 - Running heads and folios (CSS margin boxes) are marked content with MCIDs whose
   structure elements hang from nothing: tagged, but not in the tree. Upstream keeps
@@ -9,6 +9,11 @@ Four things it gets wrong are put right here, after it has written the file:
   which only PDF 2.0 allows (Kozea/WeasyPrint#1836). We re-mark them in the content
   streams as ``/Artifact <</Type /Pagination>>`` (ISO 32000-1 14.8.2.2) and drop them
   from the ParentTree.
+- The dots of a CSS ``leader()`` (the contents' dotted lines) are tagged as text, one
+  marked-content sequence a repetition, in an element of their own inside the link: a screen
+  reader reads every dot. They become ``/Artifact <</Type /Layout>>`` (ISO 32000-1 14.8.2.2, a
+  purely cosmetic typographical element), and the link annotations over them move to the
+  element the dots were in.
 - A footnote is a ``Span`` in a ``NonStruct`` footnote area at the page's end; its call a
   ``NonStruct``. The footnote becomes a ``Note`` with the note's HTML id as its ID
   (ISO 14289-1 7.9, Matterhorn 19-003), the call a ``Reference`` whose ``Ref`` (the
@@ -73,6 +78,7 @@ class _Source:
     lang: str | None
     margin: str | None  # '@top-left' … for content of a page-margin box.
     footnote_area: bool
+    leader: bool  # CSS leader(): the contents' dots
 
 
 @contextmanager
@@ -115,6 +121,7 @@ def _source(box, margin: str | None, boxes) -> _Source:
         lang=element.get("lang") if own else None,
         margin=margin,
         footnote_area=isinstance(box, boxes.FootnoteAreaBox),
+        leader=bool(getattr(box, "is_leader", False)),
     )
 
 
@@ -163,6 +170,7 @@ class _Fixer:
 
     def run(self) -> None:
         self.artifact_margins()
+        self.artifact_leaders()
         self.notes()
         self.merge_continuations()
         self.languages()
@@ -184,7 +192,7 @@ class _Fixer:
                 if _is_element(element) and element.objgen not in reachable and (margin := self._margin(element)):
                     subtypes[mcid] = margin
             if subtypes:
-                _artifact(self.pdf, page, subtypes)
+                _artifact(self.pdf, page, {mcid: _pagination(subtype) for mcid, subtype in subtypes.items()})
                 for mcid in subtypes:
                     mcids[mcid] = None
 
@@ -198,6 +206,36 @@ class _Fixer:
             if not _is_element(element):
                 return None
         return None
+
+    # Leaders
+
+    def artifact_leaders(self) -> None:
+        """The dots a CSS ``leader()`` draws between a title and its page number in the contents are a layout
+        artifact (ISO 32000-1 14.8.2.2), not text: tagged, a screen reader reads every dot of every line."""
+        pages = {page.objgen: page for page in self.pdf.pages}
+        dots: dict[tuple[int, int], set[int]] = {}  # page → MCIDs
+        for element in [e for e in _walk(self.root) if (s := self.source(e)) and s.leader]:
+            kept = []  # The link annotations over the dots (OBJR), which go to the element the dots were in.
+            for kid in _kids(element):
+                if isinstance(kid, int) and "/Pg" in element:
+                    dots.setdefault(element.Pg.objgen, set()).add(kid)
+                elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
+                    dots.setdefault(kid.Pg.objgen, set()).add(int(kid.MCID))
+                else:
+                    kept.append(kid)
+            parent = element.P
+            for kid in kept:
+                if _is_element(kid):
+                    kid.P = parent
+                elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.OBJR and "/StructParent" in kid.Obj:
+                    self.parent_tree[int(kid.Obj.StructParent)] = parent
+            parent.K = Array([new for kid in _kids(parent) for new in (kept if _is_element(kid) and _same(kid, element) else [kid])])
+        for objgen, mcids in dots.items():
+            page = pages[objgen]
+            _artifact(self.pdf, page, {mcid: Dictionary(Type=Name.Layout) for mcid in mcids})
+            marked = _number(self.parent_tree, page.StructParents)
+            for mcid in mcids:
+                marked[mcid] = None
 
     # Footnotes
 
@@ -290,17 +328,22 @@ class _Fixer:
                 self.parent_tree[key] = current(value)
 
 
-def _artifact(pdf: Pdf, page: pikepdf.Page, subtypes: dict[int, str]) -> None:
-    """Re-mark the marked-content sequences with these MCIDs as pagination artifacts."""
+def _pagination(subtype: str) -> Dictionary:
+    """A pagination artifact's properties: a running head (``Header``), a folio (``Footer``) or other margin content."""
+    artifact = Dictionary(Type=Name.Pagination)
+    if subtype:
+        artifact.Subtype = Name("/" + subtype)
+    return artifact
+
+
+def _artifact(pdf: Pdf, page: pikepdf.Page, artifacts: dict[int, Dictionary]) -> None:
+    """Re-mark the marked-content sequences with these MCIDs as artifacts with these properties."""
     instructions = []
     for instruction in pikepdf.parse_content_stream(page):
         if isinstance(instruction, pikepdf.ContentStreamInstruction) and str(instruction.operator) == "BDC":
             properties = instruction.operands[1]
-            if isinstance(properties, Dictionary) and int(properties.get("/MCID", -1)) in subtypes:
-                artifact = Dictionary(Type=Name.Pagination)
-                if subtype := subtypes[int(properties.MCID)]:
-                    artifact.Subtype = Name("/" + subtype)
-                instruction = pikepdf.ContentStreamInstruction([Name.Artifact, artifact], pikepdf.Operator("BDC"))
+            if isinstance(properties, Dictionary) and int(properties.get("/MCID", -1)) in artifacts:
+                instruction = pikepdf.ContentStreamInstruction([Name.Artifact, artifacts[int(properties.MCID)]], pikepdf.Operator("BDC"))
         instructions.append(instruction)
     page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
 
