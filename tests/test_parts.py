@@ -8,6 +8,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
+import pdfread
 from conftest import EPOCH, MANUSCRIPT, ROOT
 from test_build import pdf_facts
 
@@ -104,6 +105,7 @@ def test_our_pdfua_check_finds_nothing_in_a_merged_book(written: dict[str, Path]
     from samizdat.pdfua import check
 
     assert check(written["parts-3"]) == []
+    assert pdfread.syntax_problems(written["parts-3"]) == []  # qpdf's check: the streams copied from each part before it was closed
 
 
 def test_watch_draws_again_only_the_parts_an_edit_changed_and_the_folios_it_moved(manuscript_copy: Path, tmp_path: Path, monkeypatch) -> None:
