@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -149,6 +150,15 @@ def test_the_contents_dots_are_a_layout_artifact_and_each_entry_reads_as_its_tit
     with pikepdf.open(seed) as pdf:
         assert b"/Artifact << /Type /Layout >> BDC" in pdf.pages[1].Contents.read_bytes()
     assert ". . . ." in pdfread.page_text(seed, 2)
+
+
+def test_content_not_marked_as_weasyprint_writes_it_is_re_marked_by_parsing_it_the_same(seed: Path, tmp_path: Path, monkeypatch) -> None:
+    from samizdat import pdfua
+
+    monkeypatch.setattr(pdfua, "_MARKED", re.compile(rb"(?!)"))  # matches nothing: every page takes the parsing path
+    [parsed] = pipeline.build("pdf", MANUSCRIPT, tmp_path, STYLES, report=quiet, warn=quiet)
+    assert [str(f) for f in check(parsed)] == []
+    assert marked_texts(parsed) == marked_texts(seed)  # the running heads, folios and leader dots alike
 
 
 def test_a_paragraph_across_a_page_break_is_one_P(seed: Path) -> None:
