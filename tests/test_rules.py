@@ -32,6 +32,7 @@ CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
     "C105": (GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 400 + ".\n"}, 3, "a word of 401 letters"),
     "L101": (GOOD_YAML, {"01.md": "# One\n\nA [link](JaVaScRiPt:alert(1)).\n"}, 3, "only http, https, mailto and tel"),
     "L102": (GOOD_YAML, {"01.md": "# One\n\nSee [there](02.md).\n"}, 3, "'02.md' is not a chapter"),
+    "L103": (GOOD_YAML, {"01.md": "# One {#one}\n\nSee [](#one) and [ *there* ](#one).\n"}, 3, "link '#one' has no text"),
     "N101": (GOOD_YAML, {"01.md": "# One\n\nA claim.[^ghost]\n"}, 3, "[^ghost] has no definition"),
     "N102": (GOOD_YAML, {"01.md": "# One\n\nText.\n\n[^spare]: Never used.\n"}, 5, "[^spare] is defined but never used"),
     "I101": (GOOD_YAML, {"01.md": "# One\n\n![A map](images/none.png)\n"}, 3, "not found"),

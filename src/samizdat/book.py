@@ -380,13 +380,17 @@ class _ChapterContext:
         for token in tokens:
             if token.map:
                 line = token.map[0] + 1
-            for child in token.children or []:
+            children = token.children or []
+            for index, child in enumerate(children):
                 if child.type == "image":
                     child.attrSet("src", self._asset(child.attrGet("src") or "", line))
                     if child.attrGet("title"):  # a figure's caption: smart punctuation, like the text
                         child.attrSet("title", self.smart(str(child.attrGet("title"))))
                 elif child.type == "link_open":
                     self._link(child, line)
+                    if not _link_words(children[index + 1:]):
+                        self.findings.add("L103", self.path, f"link '{child.attrGet('href')}' has no text: a screen reader would say only "
+                                          "\"link\" (give it words, or its image alt text)", line)
                 elif child.type == "text" and "[^" in child.content:
                     self._undefined_notes(child.content, line)
 
@@ -455,6 +459,16 @@ class _ChapterContext:
             self.findings.add("L102", self.path, f"link '{href}': no heading with id '{parts.fragment}' in {target}", line)
             return
         token.meta["target"] = Target(self.chapter_ids[target], parts.fragment or None)
+
+
+def _link_words(after_open: list[Token]) -> str:
+    """What a reader hears of a link: its text and its images' alt text, up to its ``link_close``."""
+    words = []
+    for token in after_open:
+        if token.type == "link_close":
+            break
+        words.append(token.content if token.type in {"text", "code_inline", "image"} else "")
+    return "".join(words).strip()
 
 
 def _normalise(parts: tuple[str, ...]) -> list[str]:

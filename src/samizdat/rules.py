@@ -43,6 +43,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("C106", "error", "laying a chapter out for the PDF used more processor time than the limit (SAMIZDAT_LAYOUT_TIMEOUT, default 300 s)"),
     Rule("L101", "error", "a link leaves the book by a scheme other than http, https, mailto or tel"),
     Rule("L102", "error", "an internal link does not reach a chapter, or a heading in it"),
+    Rule("L103", "error", "a link has no text (nor an image with alt text) for a screen reader to say"),
     Rule("N101", "error", "a footnote call has no definition"),
     Rule("N102", "warning", "a footnote definition is never used"),
     Rule("I101", "error", "an image is remote, outside the folder, missing or not SVG, PNG, JPEG, GIF or WebP"),
