@@ -100,3 +100,11 @@ def test_check_rules_lists_the_catalogue_as_the_readme_does() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([A-Z]\d{3})` \| (error|warning) \|", readme, re.M))
     assert rows == {code: rule.level for code, rule in RULES.items()}
+
+
+def test_a_link_with_no_text_is_refused_in_raw_html_too_and_one_with_an_image_is_not(tmp_path: Path) -> None:
+    chapter = ('# One {#one}\n\nSee <a href="#one"></a> and [![A dot](dot.svg)](#one).\n\n<p><a href="#one"> </a></p>\n')
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": chapter, "dot.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'})
+    with pytest.raises(ManuscriptError) as refused:
+        load_book(manuscript)
+    assert [(line.split(":")[1], "L103" in line) for line in str(refused.value).splitlines()] == [("3", True), ("5", True)]
