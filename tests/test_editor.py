@@ -209,7 +209,7 @@ def test_an_interrupted_build_leaves_the_last_good_output(manuscript_copy: Path,
 
 
 def test_concurrent_builds_never_leave_a_damaged_file(tmp_path: Path) -> None:
-    manuscript = write_manuscript(tmp_path / "m", *[f"# Chapter {n}\n\n{'Words on a page. ' * 200}\n" for n in range(1, 4)], author="A. Writer")
+    manuscript = write_manuscript(tmp_path / "m", *[f"# Chapter {n}\n\n{'Words on a page. ' * 60}\n" for n in range(1, 4)], author="A. Writer")
     dist = tmp_path / "dist"
     # Four builds at once, each in a process of its own as from four terminals; forked from this process, which has
     # imported samizdat and WeasyPrint already, so that they start together and spend their time building.
