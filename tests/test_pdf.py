@@ -100,6 +100,30 @@ def test_contents_page_numbers_are_where_chapters_start(built_pdf: Path) -> None
         assert destinations[title] == number
 
 
+def test_the_contents_dots_keep_off_each_title(built_pdf: Path) -> None:
+    """A dot touching a title's last letter reads as a full stop, and a text extractor makes it part of the word."""
+    number = next(n for n, text in enumerate(pdfread.page_texts(built_pdf), 1) if text.lstrip().startswith("Contents"))
+    words = pdfread.page_words(built_pdf, number)
+    for title in chapter_titles():
+        last = title.split()[-1]
+        [end] = [index for index, word in enumerate(words) if word.text.rstrip(".") == last and words[index + 1].text == "."]
+        assert words[end].text == last, f"the first dot is joined to {title!r}"
+        assert words[end + 1].x0 - words[end].x1 >= 3, title  # points: more than a word space
+
+
+def test_the_contents_dots_stand_in_columns_and_each_line_of_them_is_one_run_of_text(built_pdf: Path) -> None:
+    """The dots of every line on one grid, as WeasyPrint places a leader's repetitions; drawn as one text object a
+    line (samizdat.leaders), where WeasyPrint draws one a dot: 18 text objects on the page, not 216."""
+    number = next(n for n, text in enumerate(pdfread.page_texts(built_pdf), 1) if text.lstrip().startswith("Contents"))
+    dots = [word.x0 for word in pdfread.page_words(built_pdf, number) if word.text == "."]
+    pitch = dots[1] - dots[0]
+    assert len(dots) > 100 and 3 < pitch < 8
+    assert all(abs((x - dots[0]) / pitch - round((x - dots[0]) / pitch)) < 0.01 for x in dots)
+    with pikepdf.open(built_pdf) as pdf:
+        operators = [str(operator) for _, operator in pikepdf.parse_content_stream(pdf.pages[number - 1])]
+    assert operators.count("BT") <= 4 * len(chapter_titles())  # heading, title, dots and page number of each line
+
+
 def test_running_heads_and_folios(built_pdf: Path) -> None:
     """Chapter openings carry no head; later pages carry the book title (left) or chapter title (right)."""
     pages = pdfread.page_texts(built_pdf)

@@ -38,7 +38,7 @@ PRESS_STYLESHEET = "press.css"  # Added after the others for press PDFs: CMYK co
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")  # pdf/x-4 comes with --press, which gives it its output intent.
 PRESS_PROFILE = "press-cmyk.icc"  # The output intent of press PDFs: FOGRA39 unless replaced.
 RUN_LENGTH = 48_000  # Characters in a run of chapters, about 32 A5 pages: a longer book is laid out and written in parts, in parallel (see samizdat.parts).
-FRONT_PIECES = 2  # The front matter, if 4 pages or more, is written as this many parts, in parallel: a long contents is slow to draw (each leader dot is a word).
+FRONT_PIECES = 2  # The front matter, if 4 pages or more, is written as this many parts, in parallel: a long contents is slow to draw.
 FURNITURE = -1  # The order of the part that holds the chapter pages' margin boxes alone, in watch mode.
 WATCH_RUN_LENGTH = 6_000  # About 4 pages: in watch mode a longer book is written in parts of at most about this, and only the parts an edit changed are drawn again.
 WATCH_RUN_CHAPTERS = 3  # Chapters in a run, on average, in watch mode: few to draw again, but not so many parts that merging costs more.
@@ -446,7 +446,7 @@ class Typesetter:
                 starts.update(_starts(book, run, pool.counts[number], pool.start_of(number)))
             last_page = pool.start_of(len(runs)) - 1
             *front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + FRONT_PIECES, last_page)
-            for part in front[1:]:  # The contents' later pages, meanwhile, by a child: their leaders are slow to draw.
+            for part in front[1:]:  # The contents' later pages, meanwhile, by a child.
                 ends.submit(self.part_folder / f"part-{part.order:04d}.pdf", part.order, part.document)
             for part in (front[0], back):
                 ends.write_here(self.part_folder / f"part-{part.order:04d}.pdf", part.order, part.document)

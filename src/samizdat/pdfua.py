@@ -9,8 +9,8 @@ Five things it gets wrong are put right here, after it has written the file:
   which only PDF 2.0 allows (Kozea/WeasyPrint#1836). We re-mark them in the content
   streams as ``/Artifact <</Type /Pagination>>`` (ISO 32000-1 14.8.2.2) and drop them
   from the ParentTree.
-- The dots of a CSS ``leader()`` (the contents' dotted lines) are tagged as text, one
-  marked-content sequence a repetition, in an element of their own inside the link: a screen
+- The dots of a CSS ``leader()`` (the contents' dotted lines) are tagged as text, in marked
+  content (one run a line: see :mod:`samizdat.leaders`) in an element of their own inside the link: a screen
   reader reads every dot. They become ``/Artifact <</Type /Layout>>`` (ISO 32000-1 14.8.2.2, a
   purely cosmetic typographical element), and the link annotations over them move to the
   element the dots were in.
@@ -346,8 +346,8 @@ def _artifact(pdf: Pdf, page: pikepdf.Page, artifacts: dict[int, Dictionary]) ->
     """Re-mark the marked-content sequences with these MCIDs as artifacts with these properties.
 
     The page's content is edited as bytes when each MCID is found there once, as WeasyPrint writes it
-    (a contents page of 40 lines has some 2,000 sequences of leader dots: parsing it into
-    instructions and back took a fifth of the time to write a long contents); else it is parsed.
+    (parsing a contents page into instructions and back took a fifth of the time to write a long
+    contents, when each leader dot was a sequence of its own); else it is parsed.
     """
     contents = page.obj.get("/Contents")
     if isinstance(contents, pikepdf.Stream):
