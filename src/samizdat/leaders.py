@@ -1,38 +1,39 @@
-"""The contents' dotted leaders drawn as one run of text each, not one run a dot.
+"""The contents' dotted leaders set as one run of text each, not one run a dot.
 
 WeasyPrint lays a CSS ``leader(". ")`` out as one text box for each repetition, placed on a
 grid counted from the right edge, so that the dots of every line stand in columns. Each box
-costs as much to draw as a word: a contents line has some fifty, a 400-chapter contents some
-20,000, which were most of the time (and memory) its pages took to draw. Here each leader's
-boxes are joined into one box with the text repeated, starting where the leftmost began: the
-same glyphs at the same places, since a run's advances are the sum of its repetitions'. Where
-they are not (a font that kerns one repetition against the next), the boxes are left alone.
+costs as much as a word: a contents line has some fifty, a 400-chapter contents some 20,000,
+which were most of the time (and memory) its pages took to draw. :func:`install` joins each
+leader's boxes into one box with the text repeated, starting where the leftmost began, as soon
+as WeasyPrint has placed them: the same glyphs at the same places, since a run's advances are
+the sum of its repetitions'. Where they are not (a font that kerns one repetition against the
+next), the boxes are left as they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import inline
+from weasyprint.layout.leader import leader_index
 from weasyprint.text.line_break import split_first_line
 
 TOLERANCE = 0.01  # CSS pixels: how far the joined run's width may differ from the boxes' widths added up
 
 
-def join_leaders(document) -> None:
-    """Join the dot boxes of every leader on ``document``'s pages (laid out, with its ``layout_context``) into one box."""
-    for page in document.pages:
-        for leader in _leaders(page._page_box):
-            if len(leader.children) > 1:
-                leader.children = _joined(document.layout_context, leader.children)
+def install() -> None:
+    """Have WeasyPrint's line layout join a leader's dots right after it places them (once a process)."""
+    if getattr(inline.handle_leader, "joins_dots", False):
+        return
+    place_dots = inline.handle_leader
 
+    def handle_leader(context, line: boxes.LineBox, containing_block) -> None:
+        place_dots(context, line, containing_block)
+        _, leader = leader_index(line)
+        if leader is not None and len(leader.children) > 1:
+            leader.children = _joined(context, leader.children)
 
-def _leaders(box: boxes.Box) -> Iterator[boxes.Box]:
-    if box.is_leader:
-        yield box
-    elif isinstance(box, boxes.ParentBox):
-        for child in box.children:
-            yield from _leaders(child)
+    handle_leader.joins_dots = True
+    inline.handle_leader = handle_leader
 
 
 def _joined(context, dots: tuple[boxes.TextBox, ...]) -> tuple[boxes.TextBox, ...]:

@@ -18,11 +18,13 @@ T = TypeVar("T")
 
 
 def import_weasyprint() -> None:
-    """Import WeasyPrint, quickly, with its variable fonts instanced by HarfBuzz (see :mod:`samizdat.fontinstance`)."""
-    from .fontinstance import install
+    """Import WeasyPrint, quickly, with its variable fonts instanced by HarfBuzz (see :mod:`samizdat.fontinstance`)
+    and each leader's dots set as one run of text (see :mod:`samizdat.leaders`)."""
+    from . import fontinstance, leaders
 
     import_without_probing()
-    install()
+    fontinstance.install()
+    leaders.install()
 
 
 def import_without_probing() -> None:
@@ -82,18 +84,15 @@ class Weasy:
                                      color_profiles=self.color_profiles, url_fetcher=self.fetcher))
 
     def render(self, html: str, base_url: str, stylesheets: list):
-        """Lay out ``html`` (a document :func:`samizdat.placement.place` can move, its leaders each one run of text:
-        see :mod:`samizdat.leaders`); a refused resource becomes a finding naming the stylesheet and line."""
+        """Lay out ``html`` (a document :func:`samizdat.placement.place` can move); a refused resource becomes a
+        finding naming the stylesheet and line."""
         from weasyprint import DEFAULT_OPTIONS, HTML
 
-        from .leaders import join_leaders
         from .placement import PlaceableDocument
 
         document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
         options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets}
-        laid_out = self.refusing(partial(PlaceableDocument._render, document, self.font_config, None, self.color_profiles, options))
-        join_leaders(laid_out)
-        return laid_out
+        return self.refusing(partial(PlaceableDocument._render, document, self.font_config, None, self.color_profiles, options))
 
     def refusing(self, step: Callable[[], T]) -> T:
         from .sandbox import RefusedResource
