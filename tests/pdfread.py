@@ -271,6 +271,49 @@ def boxes(pdf: Path, number: int) -> dict[str, tuple[float, float, float, float]
         return {"MediaBox": page.get_mediabox(), "CropBox": page.get_cropbox(), "BleedBox": page.get_bleedbox(), "TrimBox": page.get_trimbox()}
 
 
+@dataclass(frozen=True)
+class StyledChar:
+    """A character as PDFium reads it: its font's name and weight, size, and tight glyph box (top-left coordinates)."""
+    text: str
+    font: str
+    weight: int
+    size: float
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+def styled_chars(pdf: Path, number: int) -> list[StyledChar]:
+    """Page ``number``'s characters in drawing order, with their font, weight and size."""
+    found = []
+    with _document(pdf) as document:
+        page = document[number - 1]
+        left, _, _, top = page.get_cropbox()
+        textpage = page.get_textpage()
+        name = (pdfium_c.c_char * 200)()
+        flags = pdfium_c.c_int()
+        for index in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
+                continue
+            pdfium_c.FPDFText_GetFontInfo(textpage, index, name, len(name), flags)
+            x0, y0, x1, y1 = textpage.get_charbox(index)
+            found.append(StyledChar(chr(pdfium_c.FPDFText_GetUnicode(textpage, index)), name.value.decode("latin-1"),
+                                    pdfium_c.FPDFText_GetFontWeight(textpage, index), round(pdfium_c.FPDFText_GetFontSize(textpage, index), 2),
+                                    x0 - left, top - y1, x1 - left, top - y0))
+        textpage.close()
+    return found
+
+
+def image_boxes(pdf: Path, number: int) -> list[tuple[float, float, float, float]]:
+    """Where each raster image is drawn on page ``number``: x0, top, x1, bottom in top-left coordinates."""
+    with _document(pdf) as document:
+        page = document[number - 1]
+        left, _, _, top = page.get_cropbox()
+        return [(x0 - left, top - y1, x1 - left, top - y0)
+                for x0, y0, x1, y1 in (image.get_bounds() for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))]
+
+
 def images(pdf: Path) -> list[PlacedImage]:
     """Every raster image drawn, page by page (inside form XObjects too), with the resolution of its placement."""
     found = []

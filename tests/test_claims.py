@@ -136,15 +136,15 @@ def test_smart_punctuation_reaches_metadata_captions_and_notes_keep_paragraphs(t
         "d.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle r="10" cx="20" cy="20"/></svg>',
     })
     pdf = build("pdf", manuscript, tmp_path / "dist")
-    assert PdfReader(pdf).metadata.title == "Serge’s “Life” – 1890"
+    assert PdfReader(pdf).metadata.title == "Serge’s “Life”\u00a0– 1890"  # as typeset: the dash never begins a line
     text = pdfread.text(pdf)
-    assert "The “dot” – small" in text
+    assert "The “dot” – small" in text  # (PDFium reads the no-break space's glyph as a space)
     assert text.count("example.org/path") == 1  # an autolink's address is printed once
     lines = [line.strip() for line in text.splitlines()]
     assert "Second paragraph." in lines and "1. First paragraph." in lines  # two paragraphs, two lines
     epub = build("epub", manuscript, tmp_path / "dist")
     with zipfile.ZipFile(epub) as archive:
-        assert "<dc:title id=\"title\">Serge’s “Life” – 1890</dc:title>" in archive.read("EPUB/content.opf").decode()
+        assert "<dc:title id=\"title\">Serge’s “Life”\u00a0– 1890</dc:title>" in archive.read("EPUB/content.opf").decode()
 
 
 def test_back_cover_carries_blurb_publisher_and_a_barcode_a_scanner_reads(tmp_path: Path) -> None:
@@ -206,4 +206,4 @@ def test_check_measures_how_sharp_each_raster_image_prints(tmp_path: Path) -> No
     (manuscript / "01.md").write_text(chapter.replace('![Low](images/low.png "A coarse picture.")', ""))
     pdf = build("pdf", manuscript, tmp_path / "dist")  # a warning does not stop the build
     x_ppi = sorted(image.x_ppi for image in pdfread.images(pdf))
-    assert abs(x_ppi[0] - ppi) <= 2 and 298 <= x_ppi[1] <= 302  # the middling figure, then the inline copy at 300
+    assert abs(x_ppi[0] - ppi) <= 2 and x_ppi[1] >= 298  # the middling figure, then the inline copy: no taller than the text, sharper

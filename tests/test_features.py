@@ -50,8 +50,10 @@ def test_every_feature_renders_in_the_epub(feature_build: Path) -> None:
     calls = [a for a in root.iter("{*}a") if a.get("role") == "doc-noteref"]
     assert [a.text for a in calls] == ["2", "2", "3"]  # numbered on from chapter 2's note
     text = "".join(root.find(".//{*}body").itertext())
-    for phrase in ("“quotes”", "‘single quotes’", "apostrophe’s", "sake – an en dash — an em dash…", "code block <with> & \"specials\""):
+    for phrase in ("“quotes”", "‘single quotes’", "apostrophe’s", "sake\u00a0– an en dash\u00a0— an em dash…", "code block <with> & \"specials\""):
         assert phrase in text, phrase
+    backlinks = [a.text for a in root.iter("{*}a") if a.get("role") == "doc-backlink" and "aria-label" in a.attrib]
+    assert backlinks == ["↩\ufe0e2"]  # the text variation selector: no emoji arrow on Apple's readers
 
 
 def test_every_feature_pdf_uses_only_the_book_fonts_and_is_clean(feature_build: Path) -> None:

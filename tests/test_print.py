@@ -114,8 +114,10 @@ def test_booklet_stays_vector(booklet) -> None:
 
 
 def test_press_pdf_has_3mm_bleed_marks_outside_it_and_is_pdf_x4(tmp_path: Path) -> None:
-    press = build("pdf", MANUSCRIPT, tmp_path, press=True)
+    warnings: list[str] = []
+    press = build("pdf", MANUSCRIPT, tmp_path, press=True, warnings=warnings)
     assert press.name == "victor-serge-press.pdf"
+    assert warnings == []  # nothing in press.css that WeasyPrint ignores
     with pikepdf.open(press) as pdf:
         for page in pdf.pages:
             media = [float(v) for v in page.MediaBox]

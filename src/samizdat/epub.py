@@ -83,10 +83,11 @@ class EpubChapterRenderer(ChapterRenderer):
                 f'id="{meta["ref_id"]}">{meta["number"]}</a>')
 
     def note(self, note: Note, chapter: Chapter) -> str:
-        """The note's own blocks; its number links back to the first call, and each later call gets a backlink too."""
+        """The note's own blocks; its number links back to the first call, and each later call gets a backlink too
+        (an arrow with the text variation selector: without it Apple's readers draw ↩ as an emoji)."""
         first, *others = note.calls or ("",)
         back = f'<a href="#{first}" role="doc-backlink">{note.number}.</a> ' if first else f"{note.number}. "
-        more = "".join(f' <a href="#{ref}" role="doc-backlink" aria-label="{escape(self.book.locale.label("back_to_note_call"))} {n}">↩{n}</a>'
+        more = "".join(f' <a href="#{ref}" role="doc-backlink" aria-label="{escape(self.book.locale.label("back_to_note_call"))} {n}">↩\ufe0e{n}</a>'
                        for n, ref in enumerate(others, start=2))
         body = self.render_tokens(note.tokens, chapter)
         if body.startswith("<p>"):

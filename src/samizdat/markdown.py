@@ -46,6 +46,7 @@ def create_parser(locale: Locale | None = None) -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(attrs_plugin, spans=True, after=("span_close",))
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    md.core.ruler.after("replacements", "dash_space", _dash_space)
     if locale is not None and locale.quote_space:
         md.core.ruler.after("smartquotes", "quote_space", partial(_space_quotes, locale))
     if locale is not None and locale.direction == "rtl":
@@ -65,11 +66,23 @@ def smart_text(md: MarkdownIt, text: str) -> str:
     inline = Token("inline", "", 0, content=text, children=[Token("text", "", 0, content=text)])
     state = StateCore(text, md, {})
     state.tokens = [inline]
-    for name in ("replacements", "smartquotes", "quote_space"):
+    for name in ("replacements", "dash_space", "smartquotes", "quote_space"):
         rule = next((r.fn for r in md.core.ruler.__rules__ if r.name == name and r.enabled), None)
         if rule is not None:
             rule(state)
     return "".join(child.content for child in inline.children)
+
+
+SPACED_DASH = re.compile(" (?=[–—] )")
+
+
+def _dash_space(state: StateCore) -> None:
+    """The space before a spaced en or em dash (``word – word``) becomes a no-break space, so that a line
+    may end after the dash but never begin with one (in prose text only, never in code)."""
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                child.content = SPACED_DASH.sub("\u00a0", child.content)
 
 
 def _space_quotes(locale: Locale, state: StateCore) -> None:
@@ -120,7 +133,9 @@ def _heading_ids(state: StateCore) -> None:
 
 
 def _figures(state: StateCore) -> None:
-    """A paragraph holding only an image with a title becomes a ``figure`` token."""
+    """A paragraph holding only an image with a title becomes a ``figure`` token; one holding only an image
+    without a title is of class ``image`` (the stylesheets set that image on a line of its own, and an
+    image inside a sentence in the line)."""
     tokens = state.tokens
     for index in range(len(tokens) - 2, 0, -1):
         if index + 1 >= len(tokens):
@@ -132,6 +147,8 @@ def _figures(state: StateCore) -> None:
         if len(children) == 1 and children[0].type == "image" and children[0].attrGet("title"):
             figure = Token("figure", "figure", 0, map=opening.map, block=True, children=children)
             tokens[index - 1 : index + 2] = [figure]
+        elif len(children) == 1 and children[0].type == "image":
+            opening.attrJoin("class", "image")
 
 
 def div_attributes(params: str) -> dict[str, str] | None:

@@ -20,9 +20,9 @@ T = TypeVar("T")
 def import_weasyprint() -> None:
     """Import WeasyPrint, quickly, with its variable fonts instanced by HarfBuzz (see :mod:`samizdat.fontinstance`)
     and each leader's dots set as one run of text (see :mod:`samizdat.leaders`)."""
-    from . import fontinstance, leaders
-
     import_without_probing()
+    from . import fontinstance, leaders  # both import parts of WeasyPrint: after the quick import above
+
     fontinstance.install()
     leaders.install()
 
