@@ -124,6 +124,25 @@ def test_the_contents_dots_stand_in_columns_and_each_line_of_them_is_one_run_of_
     assert operators.count("BT") <= 4 * len(chapter_titles())  # heading, title, dots and page number of each line
 
 
+def test_few_justified_lines_are_loose(built_pdf: Path) -> None:
+    """A line whose word spaces are over twice the normal space (about 2.6 pt at 10.25 pt) makes a hole in the page.
+    WeasyPrint breaks lines one at a time, so some are unavoidable: at most one line in eight."""
+    loose = lines = 0
+    for number in range(3, pdfread.page_count(built_pdf) + 1):
+        words = pdfread.page_words(built_pdf, number)
+        rows: dict[int, list] = {}
+        for word in words:
+            rows.setdefault(round(word.bottom), []).append(word)
+        right = max((word.x1 for word in words), default=0)
+        for row in rows.values():
+            row.sort(key=lambda word: word.x0)
+            if len(row) >= 6 and row[-1].x1 > right - 1.5:  # a full, justified line of text
+                gaps = [b.x0 - a.x1 for a, b in zip(row, row[1:])]
+                lines += 1
+                loose += sum(gaps) / len(gaps) > 5.2
+    assert lines > 80 and loose <= lines / 8, (loose, lines)
+
+
 def test_running_heads_and_folios(built_pdf: Path) -> None:
     """Chapter openings carry no head; later pages carry the book title (left) or chapter title (right)."""
     pages = pdfread.page_texts(built_pdf)
