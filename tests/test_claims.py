@@ -105,6 +105,21 @@ def test_text_is_hyphenated_in_the_language_book_yaml_names(tmp_path: Path) -> N
     assert broken and all(head + tail in words.replace(" ", "") or (head + tail) in words for head, tail in broken)
 
 
+def test_a_book_in_english_with_no_region_is_hyphenated_as_american_english(tmp_path: Path) -> None:
+    """CLDR's likely region for ``en`` is the US: "knowl-edge", where British dictionaries (and Pyphen's bare
+    ``en``) break "know-ledge". An ``en-GB`` book keeps the British breaks."""
+    words = " ".join(f"{'a' * (1 + n * n % 13)} knowledge" for n in range(150))
+    breaks = {}
+    for language in ("en", "en-GB"):
+        (tmp_path / language).mkdir()
+        manuscript = write_manuscript(tmp_path / language, f"title: A Book\nlanguage: {language}\nauthor: A. Writer\n", {"01.md": f"# One\n\n{words}\n"})
+        text = pdfread.text(build("pdf", manuscript, tmp_path / language / "dist"))
+        breaks[language] = set(re.findall(r"(know\w*)-\s*\n", text))
+    assert breaks == {"en": {"knowl"}, "en-GB": {"know"}}
+    with pikepdf.open(tmp_path / "en" / "dist" / "a-book.pdf") as pdf:
+        assert str(pdf.Root.Lang) == "en"  # the region is for hyphenation only: the book's language is as it said
+
+
 def test_warnings_are_shown_under_quiet(tmp_path: Path) -> None:
     manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": '# One\n\nHe said "stop.\n'})
     result = run_task("epub", "--manuscript", str(manuscript), "--dist", str(tmp_path / "dist"), "--quiet")

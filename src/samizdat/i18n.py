@@ -206,6 +206,18 @@ def _closest(tag: str, candidates: Sequence[str]) -> str | None:
     return None if match == "und" else match
 
 
+def hyphenation_tag(tag: str) -> str:
+    """The tag whose hyphenation rules the typesetter should use: the book's own, or, where it names no
+    region, the language in the region CLDR finds most likely (``en`` → ``en-US``, ``pt`` → ``pt-BR``).
+    Pyphen's bare ``en`` dictionary breaks as British English does (``know-ledge``, where an American
+    book has ``knowl-edge``), while ``en`` with no region is, for CLDR as for most readers, American."""
+    language = langcodes.Language.get(tag)
+    if language.territory or language.private or language.extensions or not language.language or len(language.language) > 3:
+        return tag
+    likely = language.maximize().territory
+    return f"{tag}-{likely}" if likely and likely != "ZZ" else tag  # a script the tag names stays: sr-Latn → sr-Latn-RS
+
+
 def _direction(language: langcodes.Language) -> Direction:
     """Right to left when the language's (likely) script is: ``ar``, ``he``, ``fa``, ``ur``, ``az-Arab``."""
     script = language.script or language.maximize().script

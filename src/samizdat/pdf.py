@@ -28,6 +28,7 @@ from .cover import BLANKS_BEFORE_BACK, back_matter_html, cover_html, imprint_lin
 from .dates import build_time, iso_utc
 from .errors import Findings, ManuscriptError
 from .fingerprint import folder_digest
+from .i18n import hyphenation_tag
 from .output import atomic_output
 from .render import ChapterRenderer
 from .renderers import Report
@@ -101,9 +102,12 @@ def _head(book: Book) -> str:
 
 
 def _document(book: Book, body: list[str]) -> str:
+    """The document in the book's language; its body in the language's most likely region where the book names
+    none, for hyphenation alone (see :func:`samizdat.i18n.hyphenation_tag`): the PDF's /Lang stays the book's."""
+    language = book.metadata.language
     return (
-        f'<!DOCTYPE html>\n<html lang="{escape(book.metadata.language)}" dir="{book.locale.direction}">\n{_head(book)}\n'
-        "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        f'<!DOCTYPE html>\n<html lang="{escape(language)}" dir="{book.locale.direction}">\n{_head(book)}\n'
+        f'<body lang="{escape(hyphenation_tag(language))}">\n' + "\n".join(body) + "\n</body>\n</html>\n"
     )
 
 
