@@ -160,6 +160,15 @@ def test_ncx_for_older_readers(book: Epub) -> None:
     assert labels == chapter_titles()
 
 
+def test_the_title_page_sets_a_title_with_a_colon_as_the_cover_does(book: Epub) -> None:
+    """Main title, then the rest on a line of its own (epub.css), in one h1: the cover's, the PDF's and the web's way."""
+    heading = book.xml("titlepage.xhtml").find(".//x:h1", NS)
+    parts = {span.get("class"): span.text for span in heading.iter("{*}span")}
+    assert parts == {"title-main": "Victor Serge", "title-rest": "Revolutionary and Chronicler of Revolution"}
+    [css] = [book.read(item.get("href")).decode() for item in book.manifest.values() if item.get("media-type") == "text/css"]
+    assert re.search(r"\.title-rest \{[^}]*display: block", css)
+
+
 def test_every_document_declares_its_language(book: Epub) -> None:
     language = book_yaml()["language"]
     for href in book.documents():

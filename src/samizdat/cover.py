@@ -23,14 +23,18 @@ COVER_PX = (1600, 2560)  # What stores ask for: Apple ≥ 1400 px on the short s
 EBOOK_COVER_PAGES = {"A5": (148.0,), "half-letter": (139.7,)}
 
 
-def cover_html(metadata: Metadata, locale: Locale) -> str:
-    """The cover as an HTML fragment. A title with a colon is set as a main title over a second line."""
-    main, colon, rest = metadata.title.partition(": ")
+def title_html(title: str) -> str:
+    """The title's words as HTML: a title with a colon as a main title and, after it, the rest, each in a span
+    the stylesheets set on a line of its own (the colon dropped, as on a title page)."""
+    main, colon, rest = title.partition(": ")
     if colon:
-        title = f'<span class="title-main">{escape(main)}</span> <span class="title-rest">{escape(rest)}</span>'
-    else:
-        title = f'<span class="title-main">{escape(main)}</span>'
-    parts = [f'<section class="cover" aria-label="{escape(locale.label("cover"))}">', f'<h1 class="cover-title">{title}</h1>']
+        return f'<span class="title-main">{escape(main)}</span> <span class="title-rest">{escape(rest)}</span>'
+    return f'<span class="title-main">{escape(main)}</span>'
+
+
+def cover_html(metadata: Metadata, locale: Locale) -> str:
+    """The cover as an HTML fragment (its title as :func:`title_html` sets it)."""
+    parts = [f'<section class="cover" aria-label="{escape(locale.label("cover"))}">', f'<h1 class="cover-title">{title_html(metadata.title)}</h1>']
     if metadata.subtitle:
         parts.append(f'<p class="cover-subtitle">{escape(metadata.subtitle)}</p>')
     if metadata.authors:
