@@ -34,7 +34,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, OutlineItem, Pdf, String
 
-from .pdfua import _kids, write_id_tree
+from .pdfua import _kids
 from .typesetlog import _Collector
 
 DEST_SCHEME = "samizdat-dest:"  # A link to an anchor in another part; never left in a merged PDF.
@@ -353,6 +353,7 @@ class _Joined:
         self.parent_tree = NumberTree.new(out)
         self.next_key = 0
         self.destinations = NameTree.new(out)
+        self.ids: dict[str, Dictionary] = {}  # the structure elements with an ID, from each part's IDTree
         self.bookmarks: list[OutlineItem] = []
 
     def add(self, source: Pdf) -> None:
@@ -379,6 +380,9 @@ class _Joined:
                     copied = _copy(out, source, kid)
                     copied.P = self.document
                     self.document.K.append(copied)
+        if "/IDTree" in root:  # the first of an ID wins, as when the merged tree is walked in document order
+            for name, element in NameTree(root.IDTree).items():
+                self.ids.setdefault(name, _copy(out, source, element))
         keys = dict(NumberTree(root.ParentTree).items())
         for key, value in keys.items():
             self.parent_tree[int(key) + self.next_key] = _copy(out, source, value)
@@ -396,7 +400,11 @@ class _Joined:
                                             ParentTreeNextKey=self.next_key))
         self.document.P = root
         out.Root.StructTreeRoot = root
-        write_id_tree(out)
+        if self.ids:  # ISO 32000-1 14.7.2, as pdfua.write_id_tree writes it, without walking the merged tree again
+            id_tree = NameTree.new(out)
+            for name, element in self.ids.items():
+                id_tree[name] = element
+            root.IDTree = id_tree.obj
         out.Root.Names = Dictionary(Dests=self.destinations.obj)
         with out.open_outline() as outline:
             outline.root.extend(self.bookmarks)
