@@ -202,6 +202,43 @@ def test_a_latin_name_and_numbers_inside_right_to_left_text_keep_their_order(bui
 # Language of parts in the PDF.
 
 
+ARABIC_SENTENCE = "وُلد فيكتور سيرج في بروكسل سنة 1890، وكتب بالفرنسية وبالروسية عن الثورة والأدب والسجن والمنفى طوال حياته. "
+
+
+@pytest.fixture(scope="module")
+def arabic_pages(tmp_path_factory) -> Path:
+    """An Arabic book of three paragraphs (the second opens with ثانيا), long enough for running heads."""
+    root = tmp_path_factory.mktemp("arabic-pages")
+    chapter = f"# البداية\n\n{ARABIC_SENTENCE * 6}\n\nثانيا {ARABIC_SENTENCE * 6}\n\n{ARABIC_SENTENCE * 30}\n"
+    manuscript = write_book(root / "m", "ar", "الأدب والثورة", chapter, f"# السجن\n\n{ARABIC_SENTENCE * 5}\n", extra="author: A. Writer\n")
+    pdf, warnings = build(manuscript, root / "dist", "pdf")
+    assert warnings == []
+    return pdf
+
+
+def test_a_right_to_left_paragraph_is_indented_on_the_right(arabic_pages: Path) -> None:
+    """Its first line begins 1.2em in from the right margin and, justified, reaches the left one."""
+    words = pdfread.page_words(arabic_pages, 3)
+    right, left = max(word.x1 for word in words), min(word.x0 for word in words)
+    [second] = [word for word in words if word.text == "ثانيا"]
+    line = [word for word in words if abs(word.bottom - second.bottom) < 1]
+    assert 10 < right - max(word.x1 for word in line) < 15  # 1.2em of 10.25 pt
+    assert min(word.x0 for word in line) - left < 1
+
+
+def test_right_to_left_contents_entries_align_with_the_heading(arabic_pages: Path) -> None:
+    words = pdfread.page_words(arabic_pages, 2)
+    heading = next(word for word in words if word.text == "المحتويات")
+    entries = [word for word in words if word.text in ("البداية", "السجن")]
+    assert len(entries) == 2 and all(abs(entry.x1 - heading.x1) < 0.5 for entry in entries)
+
+
+def test_right_to_left_running_heads_are_upright(arabic_pages: Path) -> None:
+    """Arabic and Hebrew type is not slanted: the heads are set in the upright face."""
+    heads = [char for number in (4, 5) for char in pdfread.styled_chars(arabic_pages, number) if char.top < 45 and char.text.strip()]
+    assert heads and not [char.font for char in heads if "Italic" in char.font]
+
+
 def test_a_russian_span_in_an_english_book_is_hyphenated_with_russian_patterns(tmp_path: Path) -> None:
     """English patterns have no Cyrillic letters: only a ``lang=ru`` mark makes these words break with a hyphen."""
     words = " ".join(["достопримечательностями", "высокопревосходительство", "человеконенавистничество"] * 6)
