@@ -104,12 +104,13 @@ def test_booklet_on_letter_scales_to_fit_and_keeps_text(tmp_path: Path) -> None:
     assert "Victor Serge and the Left Opposition." in text
 
 
-def test_booklet_stays_vector(booklet) -> None:
+def test_booklet_stays_vector_and_has_no_links(booklet) -> None:
     _, imposed = booklet
     with pikepdf.open(imposed) as pdf:
         for page in pdf.pages:
             images = list(page.get_images())
             assert images == []  # nothing was rasterised
+            assert "/Annots" not in page.obj  # a page's links would lie over the other half of the sheet
     assert any("Source-Serif-4" in font.name for font in pdfread.fonts(imposed))
 
 

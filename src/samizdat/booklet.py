@@ -78,6 +78,10 @@ def impose(source: Path, target: Path, sheet: str = "a4") -> BookletResult:
             x = half * sheet_width / 2 + (sheet_width / 2 - page_width * scale) / 2 - float(box.left) * scale
             y = (sheet_height - page_height * scale) / 2 - float(box.bottom) * scale
             side.merge_transformed_page(page, Transformation().scale(scale).translate(x, y))
+        # A sheet is for the printer: the pages' links would keep their old places (over the other
+        # half's text) and point at destinations a sheet does not have.
+        if "/Annots" in side:
+            del side["/Annots"]
         writer.add_page(side)
     writer.add_metadata({key: value for key, value in (reader.metadata or {}).items()})
     with atomic_output(target) as temporary:
