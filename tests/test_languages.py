@@ -210,10 +210,21 @@ def arabic_pages(tmp_path_factory) -> Path:
     """An Arabic book of three paragraphs (the second opens with ثانيا), long enough for running heads."""
     root = tmp_path_factory.mktemp("arabic-pages")
     chapter = f"# البداية\n\n{ARABIC_SENTENCE * 6}\n\nثانيا {ARABIC_SENTENCE * 6}\n\n{ARABIC_SENTENCE * 30}\n"
-    manuscript = write_book(root / "m", "ar", "الأدب والثورة", chapter, f"# السجن\n\n{ARABIC_SENTENCE * 5}\n", extra="author: A. Writer\n")
+    manuscript = write_book(root / "m", "ar", "الأدب والثورة", chapter, f"# السجن\n\n{ARABIC_SENTENCE * 5}\n",
+                            extra="author: [A. Writer, مجموعة من الكتّاب]\n")
     pdf, warnings = build(manuscript, root / "dist", "pdf")
     assert warnings == []
     return pdf
+
+
+def test_only_names_in_latin_cyrillic_or_greek_letters_are_filed_last_word_first(arabic_pages: Path) -> None:
+    """Catalogues file "A. Writer" as "Writer, A."; "مجموعة من الكتّاب" ("a group of writers") turned about its
+    last word would be nonsense: it is filed as written."""
+    epub, _ = build(arabic_pages.parent.parent / "m", arabic_pages.parent, "epub")
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/content.opf"))
+    sorts = [meta.text for meta in opf.iter("{*}meta") if meta.get("property") == "file-as"]
+    assert sorts == ["Writer, A.", "مجموعة من الكتّاب"]
 
 
 def test_a_right_to_left_paragraph_is_indented_on_the_right(arabic_pages: Path) -> None:

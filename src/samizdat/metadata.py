@@ -250,7 +250,9 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
 def _authors(value: _Value | None, lines: dict[str, int], path: Path, findings: Findings) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names and sort names: ``author: Victor Serge``, a list of names, or items ``{name: …, sort: "Serge, Victor"}``.
 
-    Without a sort name, the last word comes first ("Serge, Victor"), as library catalogues file most names.
+    Without a sort name, a name in Latin, Cyrillic or Greek letters is filed with its last word first
+    ("Serge, Victor"), as library catalogues file most such names; a name in another script is filed
+    as written (turning "مجموعة من الكتّاب", "a group of writers", about its last word made nonsense).
     """
     if value is None or value.data is None:
         return (), ()
@@ -269,8 +271,13 @@ def _authors(value: _Value | None, lines: dict[str, int], path: Path, findings: 
         if name:
             first, _, last = name.rpartition(" ")
             names.append(name)
-            sorts.append(" ".join(sort.split()) if sort else (f"{last}, {first}" if first else name))
+            sorts.append(" ".join(sort.split()) if sort else (f"{last}, {first}" if first and _inverted_by_catalogues(name) else name))
     return tuple(names), tuple(sorts)
+
+
+def _inverted_by_catalogues(name: str) -> bool:
+    """Whether every letter of ``name`` is Latin, Cyrillic or Greek: scripts whose names catalogues file surname first."""
+    return all(unicodedata.name(character, "").startswith(("LATIN", "CYRILLIC", "GREEK")) for character in name if character.isalpha())
 
 
 def _isbns(value: _Value | None, path: Path, findings: Findings) -> dict[str, str]:
