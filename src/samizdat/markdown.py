@@ -73,7 +73,7 @@ def smart_text(md: MarkdownIt, text: str) -> str:
     return "".join(child.content for child in inline.children)
 
 
-SPACED_DASH = re.compile(" (?=[–—] )")
+SPACED_DASH = re.compile(" (?=[–—]( |$))")  # before a spaced dash, or one that ends a line of the source
 
 
 def _dash_space(state: StateCore) -> None:
