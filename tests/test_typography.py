@@ -46,6 +46,9 @@ CHAPTER = f"""# Typography
 
 {"A pause -- then more, " * 40}and an end.
 
+A dash that ends a line of the source --
+and the next.
+
 An icon ![dot](images/dot.png) in a sentence.
 
 ![A dot on its own line](images/dot.png)
@@ -124,6 +127,7 @@ def test_no_line_begins_with_a_spaced_dash(book: dict[str, Path]) -> None:
     with zipfile.ZipFile(book["epub"]) as epub:
         text = "".join(etree.fromstring(epub.read("EPUB/01.xhtml")).itertext())
     assert "pause\u00a0– then" in text and "pause – then" not in text
+    assert "source\u00a0–\nand" in text
 
 
 def test_an_image_in_a_sentence_stays_in_the_line_and_one_alone_stands_on_its_own(book: dict[str, Path]) -> None:
