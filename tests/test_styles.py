@@ -49,6 +49,18 @@ EPUB_CHAPTER = f"""# Chapter
 A link whose text is its address: <{LONG_URL}>.
 
 ![A timeline of Serge's life](images/timeline.svg "A caption.")
+
+Words in [small capitals]{{.smallcaps}}.
+
+## Second
+
+### Third
+
+#### Fourth
+
+##### Fifth
+
+###### Sixth
 """
 
 
@@ -142,7 +154,10 @@ addEventListener("load", () => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), range = document.createRange();
   while (walker.nextNode()) { range.selectNodeContents(walker.currentNode); for (const r of range.getClientRects()) right = Math.max(right, r.right); }
   const image = document.querySelector("figure img");
-  document.body.setAttribute("data-probe", JSON.stringify({right, background: getComputedStyle(image).backgroundColor, font: getComputedStyle(document.querySelector("pre")).fontFamily, whiteSpace: getComputedStyle(document.querySelector("pre")).whiteSpace, dark: matchMedia("(prefers-color-scheme: dark)").matches}));
+  const headings = [...document.querySelectorAll("h2, h3, h4, h5, h6")].map(h => { const style = getComputedStyle(h);
+    return [parseFloat(style.fontSize), parseInt(style.fontWeight), style.fontStyle, style.fontVariantCaps]; });
+  document.body.setAttribute("data-probe", JSON.stringify({right, background: getComputedStyle(image).backgroundColor, font: getComputedStyle(document.querySelector("pre")).fontFamily, whiteSpace: getComputedStyle(document.querySelector("pre")).whiteSpace, dark: matchMedia("(prefers-color-scheme: dark)").matches,
+    headings, smallcaps: getComputedStyle(document.querySelector(".smallcaps")).fontVariantCaps}));
 });
 //]]></script>
 </head>"""
@@ -185,6 +200,15 @@ def test_nothing_is_wider_than_a_390_px_phone(phone: dict[str, dict]) -> None:
     measured = phone["light"]
     assert not measured["dark"] and measured["right"] <= 390.5, measured
     assert "Source Code Pro" in measured["font"] and "monospace" in measured["font"] and measured["whiteSpace"] in {"pre-wrap", "break-spaces"}, measured
+
+
+def test_epub_headings_step_down_and_small_capitals_are_set(phone: dict[str, dict]) -> None:
+    """As Chromium computes them: each level less prominent than the one above (size, then weight, then upright
+    before italic); the .smallcaps span in small capitals."""
+    levels = [(size, weight, style == "normal") for size, weight, style, _ in phone["light"]["headings"]]
+    assert len(levels) == 5 and levels == sorted(levels, reverse=True) and len(set(levels)) == 5, levels
+    assert phone["light"]["headings"][0][2] == "normal"  # the second level upright: an italic reads lighter
+    assert phone["light"]["smallcaps"] == "small-caps"
 
 
 def test_figures_keep_a_light_ground_in_dark_mode(phone: dict[str, dict]) -> None:

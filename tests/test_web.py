@@ -313,7 +313,10 @@ const MODES = [[%(phone)d, "light"], [1280, "light"], [1280, "dark"]];
       await page.evaluate(() => document.fonts.ready);
       const fonts = await page.evaluate(() => [...document.fonts].filter(f => f.status !== "unloaded").map(f => f.family + " " + f.style + " " + f.status));
       const scrollWidth = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
-      checks.push({url, width, scheme, scrollWidth, requests: seen.requests, refused: seen.refused, fonts});
+      const headings = await page.evaluate(() => [...document.querySelectorAll("main h2, main h3, main h4, main h5, main h6")].map(h => {
+        const style = getComputedStyle(h); return [h.tagName, parseFloat(style.fontSize), parseInt(style.fontWeight), style.fontStyle]; }));
+      const smallcaps = await page.evaluate(() => [...document.querySelectorAll(".smallcaps")].map(e => getComputedStyle(e).fontVariantCaps));
+      checks.push({url, width, scheme, scrollWidth, requests: seen.requests, refused: seen.refused, fonts, headings, smallcaps});
       seen = {requests: [], refused: []};
     }
     // Then axe: only now, since axe fetches stylesheets the page's policy refuses it. On the phone in light and the
@@ -357,6 +360,19 @@ def test_axe_finds_no_violation_on_any_page_light_or_dark(browser_results: list[
 def test_no_page_is_wider_than_a_phone(browser_results: list[dict]) -> None:
     widths = {r["url"]: r["scrollWidth"] for r in browser_results if r["width"] == PHONE}
     assert len(widths) == 9 and all(width <= PHONE for width in widths.values()), widths  # eight pages and the single file
+
+
+def test_headings_step_down_and_small_capitals_are_set(browser_results: list[dict]) -> None:
+    """As Chromium computes them on the feature page, phone and desktop: each heading level less prominent than the
+    one above (size, then weight, then upright before italic); the .smallcaps span in small capitals."""
+    for result in [r for r in browser_results if r["url"].endswith("06-every-feature.html") and r["scheme"] == "light"]:
+        levels = {}
+        for tag, size, weight, style in result["headings"]:
+            levels.setdefault(tag, (size, weight, style == "normal"))
+        ordered = [levels[f"H{n}"] for n in range(2, 7)]
+        assert ordered == sorted(ordered, reverse=True) and len(set(ordered)) == 5, ordered
+        assert ordered[0][2]  # the second level upright: an italic reads lighter
+        assert result["smallcaps"] == ["small-caps"]
 
 
 def test_pages_open_from_file_urls_with_their_fonts_and_no_request(browser_results: list[dict]) -> None:
