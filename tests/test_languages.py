@@ -202,6 +202,20 @@ def test_a_latin_name_and_numbers_inside_right_to_left_text_keep_their_order(bui
 # Language of parts in the PDF.
 
 
+def test_a_french_book_gets_french_spacing_before_marks_whatever_the_manuscript_typed(tmp_path: Path) -> None:
+    chapter = ("# Le début\n\nBonjour! Et toi ? Il dit : « Oui ! » Quoi ?! À 10:30, voir https://example.org, "
+               "et [Hello! Really?]{lang=en} puis `code!`.\n")
+    manuscript = write_book(tmp_path / "m", "fr", "Un livre: la suite", chapter, extra="author: A. Writer\n")
+    epub, warnings = build(manuscript, tmp_path / "dist", "epub")
+    with zipfile.ZipFile(epub) as archive:
+        text = "".join(etree.fromstring(archive.read("EPUB/01.xhtml")).find(f".//{XHTML}body").itertext())
+        title_page = etree.fromstring(archive.read("EPUB/titlepage.xhtml"))
+    for spaced in ("Bonjour\u202f!", "toi\u202f?", "dit\u00a0:", "«\u202fOui\u202f!\u202f»", "Quoi\u202f?!", "10:30", "https://example.org",
+                   "Hello! Really?", "code!"):
+        assert spaced in text, spaced
+    assert [span.text for span in title_page.iter(f"{XHTML}span")] == ["Un livre", "la suite"]  # split at the colon as before
+
+
 ARABIC_SENTENCE = "وُلد فيكتور سيرج في بروكسل سنة 1890، وكتب بالفرنسية وبالروسية عن الثورة والأدب والسجن والمنفى طوال حياته. "
 
 

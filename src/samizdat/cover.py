@@ -27,6 +27,7 @@ def title_html(title: str) -> str:
     """The title's words as HTML: a title with a colon as a main title and, after it, the rest, each in a span
     the stylesheets set on a line of its own (the colon dropped, as on a title page)."""
     main, colon, rest = title.partition(": ")
+    main = main.rstrip()  # a French title's no-break space before the colon
     if colon:
         return f'<span class="title-main">{escape(main)}</span> <span class="title-rest">{escape(rest)}</span>'
     return f'<span class="title-main">{escape(main)}</span>'

@@ -32,6 +32,7 @@ Direction = Literal["ltr", "rtl"]
 LOCALES = Path(__file__).with_name("locales")
 REFERENCE = "en"
 LABELS_FILE = "labels.yaml"
+SETTINGS = ("quotes", "quote_space", "punctuation_space", "colon_space")  # what a locale file sets besides its labels
 # langcodes' distance between tags of one language: 0 to 5 across regions and
 # variants (pt-BR → pt, de-CH-1901 → de), 50 and more across scripts (zh-Hant, az-Arab).
 MAX_DISTANCE = 9
@@ -41,6 +42,9 @@ RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Hebr", "Mand", "Mend", "Nkoo", "Rohg",
 
 # Narrow no-break, no-break and ordinary spaces, any of which an editor may leave inside « ».
 _SPACES = "[ \u00a0\u202f]*"
+# The space (or none) before a mark that follows a word and ends it: followed by a space, the end, a closing
+# quote or bracket, or another mark.
+_BEFORE_MARK = "(?<=[^\\s\u00a0\u202f(\\[«“‘;:!?])[ \u00a0\u202f]?(?=[%s](?:[\\s»”’)\\].,…;:!?]|$))"
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -66,6 +70,8 @@ class Locale:
     labels: Mapping[str, str]
     quotes: str
     quote_space: str
+    punctuation_space: str
+    colon_space: str
     direction: Direction
     cldr_locale: str
     reviewed: bool
@@ -101,6 +107,17 @@ class Locale:
         opening, closing = re.escape(self.quotes[0]), re.escape(self.quotes[1])
         text = re.sub(f"{opening}{_SPACES}", self.quotes[0] + self.quote_space, text)
         return re.sub(f"{_SPACES}{closing}", self.quote_space + self.quotes[1], text)
+
+    def space_punctuation(self, text: str) -> str:
+        """Set ``punctuation_space`` before ; ! ? and ``colon_space`` before :, whatever space was there
+        (``Bonjour!`` and ``Bonjour !`` alike), where the mark ends a word: not in ``10:30`` or ``https://``,
+        nor between two marks (``?!``). The post-step for French: run it over prose text (never code).
+        Idempotent, and a no-op for languages without these spaces.
+        """
+        for marks, space in ((";!?", self.punctuation_space), (":", self.colon_space)):
+            if space:
+                text = re.sub(_BEFORE_MARK % re.escape(marks), space, text)
+        return text
 
     def join_names(self, names: Sequence[str]) -> str:
         """``A``, ``A and B``, ``A, B and C`` with the language's list pattern (Babel's CLDR data)."""
@@ -144,7 +161,7 @@ def locale_for(language: str, overrides: Path | None = None) -> Resolution:
     (``contents: Table``), per language (``fr: {contents: Sommaire}``, matched
     like the shipped files), or both; a language's section wins over the
     shared labels, and both over the shipped file. ``quotes`` and
-    ``quote_space`` may be overridden the same way. A section for a language
+    the :data:`SETTINGS` may be overridden the same way. A section for a language
     with no shipped file is a translation: no fallback is reported, and its
     missing labels are English's.
     """
@@ -169,6 +186,8 @@ def locale_for(language: str, overrides: Path | None = None) -> Resolution:
             labels=MappingProxyType(labels),
             quotes=settings["quotes"],
             quote_space=settings["quote_space"],
+            punctuation_space=settings["punctuation_space"],
+            colon_space=settings["colon_space"],
             direction=_direction(parsed),
             cldr_locale=reference["cldr_locale"] if fallback else _cldr_locale(parsed, base),
             reviewed=matched is not None and bool(base.get("reviewed")),
@@ -265,8 +284,8 @@ def _read_overrides(overrides: Path | None) -> dict[str, Any]:
 def _checked(path: Path, key: str, value: object) -> str:
     """One overriding value, refused when it would break a build later."""
     reference = _load(REFERENCE)
-    if key not in reference["labels"] and key not in {"quotes", "quote_space"}:
-        raise LabelsError(path, f"unknown label '{key}'; known labels: {', '.join(reference['labels'])}, quotes, quote_space")
+    if key not in reference["labels"] and key not in SETTINGS:
+        raise LabelsError(path, f"unknown label '{key}'; known labels: {', '.join(reference['labels'])}, {', '.join(SETTINGS)}")
     if not isinstance(value, str):
         raise LabelsError(path, f"'{key}' must be a string")
     if key == "quotes" and len(value) != 4:
@@ -278,7 +297,7 @@ def _checked(path: Path, key: str, value: object) -> str:
 
 
 def _labels(settings: Mapping[str, Any]) -> dict[str, str]:
-    return {key: value for key, value in settings.items() if key not in {"quotes", "quote_space"}}
+    return {key: value for key, value in settings.items() if key not in SETTINGS}
 
 
 def placeholders(template: str) -> frozenset[str]:

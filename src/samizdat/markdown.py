@@ -49,6 +49,8 @@ def create_parser(locale: Locale | None = None) -> MarkdownIt:
     md.core.ruler.after("replacements", "dash_space", _dash_space)
     if locale is not None and locale.quote_space:
         md.core.ruler.after("smartquotes", "quote_space", partial(_space_quotes, locale))
+    if locale is not None and (locale.punctuation_space or locale.colon_space):
+        md.core.ruler.after("smartquotes", "punctuation_space", partial(_space_punctuation, locale))
     if locale is not None and locale.direction == "rtl":
         md.core.ruler.push("code_direction", _code_left_to_right)
     md.core.ruler.push("heading_ids", _heading_ids)
@@ -66,7 +68,7 @@ def smart_text(md: MarkdownIt, text: str) -> str:
     inline = Token("inline", "", 0, content=text, children=[Token("text", "", 0, content=text)])
     state = StateCore(text, md, {})
     state.tokens = [inline]
-    for name in ("replacements", "dash_space", "smartquotes", "quote_space"):
+    for name in ("replacements", "dash_space", "smartquotes", "quote_space", "punctuation_space"):
         rule = next((r.fn for r in md.core.ruler.__rules__ if r.name == name and r.enabled), None)
         if rule is not None:
             rule(state)
@@ -91,6 +93,31 @@ def _space_quotes(locale: Locale, state: StateCore) -> None:
         for child in token.children or []:
             if child.type == "text":
                 child.content = locale.space_quotes(child.content)
+
+
+def _space_punctuation(locale: Locale, state: StateCore) -> None:
+    """French: the spaces before ; ! ? and : (see :meth:`Locale.space_punctuation`), in prose text in the book's
+    language only: never in code, nor in a span or div marked as another language (``[Hello!]{lang=en}``)."""
+    language = locale.tag.split("-")[0].lower()
+    divs: list[bool] = []  # for each open div: whether its text is in another language
+
+    def foreign(token: Token, inherited: bool) -> bool:
+        lang = token.attrGet("lang")
+        return inherited if lang is None else str(lang).split("-")[0].lower() != language
+
+    for token in state.tokens:
+        if token.type == "div_open":
+            divs.append(foreign(token, bool(divs and divs[-1])))
+        elif token.type == "div_close" and divs:
+            divs.pop()
+        spans = [bool(divs and divs[-1])]
+        for child in token.children or []:
+            if child.type == "span_open":
+                spans.append(foreign(child, spans[-1]))
+            elif child.type == "span_close" and len(spans) > 1:
+                spans.pop()
+            elif child.type == "text" and not spans[-1]:
+                child.content = locale.space_punctuation(child.content)
 
 
 def _code_left_to_right(state: StateCore) -> None:
