@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from samizdat.i18n import LOCALES, LabelsError, available_languages, locale_for, placeholders
 
 SHIPPED = ["ar", "de", "en", "es", "fr", "he", "it", "pl", "pt", "ru", "uk"]
-SETTINGS = {"language", "reviewed", "cldr_locale", "quotes", "quote_space", "punctuation_space", "colon_space", "labels"}
+SETTINGS = {"language", "reviewed", "cldr_locale", "quotes", "quote_space", "punctuation_space", "colon_space", "unbreakable_after", "labels"}
 NNBSP = "\u202f"
 
 

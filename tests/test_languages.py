@@ -216,6 +216,21 @@ def test_a_french_book_gets_french_spacing_before_marks_whatever_the_manuscript_
     assert [span.text for span in title_page.iter(f"{XHTML}span")] == ["Un livre", "la suite"]  # split at the colon as before
 
 
+def test_in_a_polish_book_no_line_ends_with_a_one_letter_word(tmp_path: Path) -> None:
+    """Polish typesetting ties a i o u w z to the next word ("sierotki"), in the text, not in code or English."""
+    words = "Mieszkam w domu i pracuję z ludźmi, a potem idę u nas. " * 30
+    chapter = f"# Początek\n\n{words}\n\nW Warszawie, `w kodzie` i [a word]{{lang=en}}.\n"
+    manuscript = write_book(tmp_path / "m", "pl", "Książka", chapter, extra="author: A. Writer\n")
+    pdf, _ = build(manuscript, tmp_path / "dist", "pdf")
+    epub, _ = build(manuscript, tmp_path / "dist", "epub")
+    with zipfile.ZipFile(epub) as archive:
+        text = "".join(etree.fromstring(archive.read("EPUB/01.xhtml")).find(f".//{XHTML}body").itertext())
+    for tied in ("w\u00a0domu", "i\u00a0pracuję", "z\u00a0ludźmi", "a\u00a0potem", "u\u00a0nas", "W\u00a0Warszawie", "w kodzie", "a word"):
+        assert tied in text, tied
+    lines = [line.rstrip() for number in range(3, pdfread.page_count(pdf) + 1) for line in pdfread.page_text(pdf, number).splitlines()]
+    assert len(lines) > 20 and not [line for line in lines if re.search(r"(^|\s)[aiouwzAIOUWZ]$", line)]
+
+
 ARABIC_SENTENCE = "وُلد فيكتور سيرج في بروكسل سنة 1890، وكتب بالفرنسية وبالروسية عن الثورة والأدب والسجن والمنفى طوال حياته. "
 
 

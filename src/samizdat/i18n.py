@@ -32,7 +32,7 @@ Direction = Literal["ltr", "rtl"]
 LOCALES = Path(__file__).with_name("locales")
 REFERENCE = "en"
 LABELS_FILE = "labels.yaml"
-SETTINGS = ("quotes", "quote_space", "punctuation_space", "colon_space")  # what a locale file sets besides its labels
+SETTINGS = ("quotes", "quote_space", "punctuation_space", "colon_space", "unbreakable_after")  # what a locale file sets besides its labels
 # langcodes' distance between tags of one language: 0 to 5 across regions and
 # variants (pt-BR → pt, de-CH-1901 → de), 50 and more across scripts (zh-Hant, az-Arab).
 MAX_DISTANCE = 9
@@ -72,6 +72,7 @@ class Locale:
     quote_space: str
     punctuation_space: str
     colon_space: str
+    unbreakable_after: str  # one-letter words, separated by spaces, that may not end a line
     direction: Direction
     cldr_locale: str
     reviewed: bool
@@ -118,6 +119,15 @@ class Locale:
             if space:
                 text = re.sub(_BEFORE_MARK % re.escape(marks), space, text)
         return text
+
+    def tie_short_words(self, text: str) -> str:
+        """The space after each of ``unbreakable_after``'s words (either case) becomes a no-break space, so that the
+        word begins the next line rather than ending this one (Polish: ``w domu``). A no-op without such words."""
+        words = self.unbreakable_after.split()
+        if not words:
+            return text
+        alternatives = "|".join(re.escape(word) for word in {*words, *(word.upper() for word in words)})
+        return re.sub(rf"(?<![\w\-])({alternatives}) (?=\S|$)", "\\1\u00a0", text)
 
     def join_names(self, names: Sequence[str]) -> str:
         """``A``, ``A and B``, ``A, B and C`` with the language's list pattern (Babel's CLDR data)."""
@@ -188,6 +198,7 @@ def locale_for(language: str, overrides: Path | None = None) -> Resolution:
             quote_space=settings["quote_space"],
             punctuation_space=settings["punctuation_space"],
             colon_space=settings["colon_space"],
+            unbreakable_after=settings["unbreakable_after"],
             direction=_direction(parsed),
             cldr_locale=reference["cldr_locale"] if fallback else _cldr_locale(parsed, base),
             reviewed=matched is not None and bool(base.get("reviewed")),

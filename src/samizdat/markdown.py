@@ -49,8 +49,8 @@ def create_parser(locale: Locale | None = None) -> MarkdownIt:
     md.core.ruler.after("replacements", "dash_space", _dash_space)
     if locale is not None and locale.quote_space:
         md.core.ruler.after("smartquotes", "quote_space", partial(_space_quotes, locale))
-    if locale is not None and (locale.punctuation_space or locale.colon_space):
-        md.core.ruler.after("smartquotes", "punctuation_space", partial(_space_punctuation, locale))
+    if locale is not None and (locale.punctuation_space or locale.colon_space or locale.unbreakable_after):
+        md.core.ruler.after("smartquotes", "local_spacing", partial(_local_spacing, locale))
     if locale is not None and locale.direction == "rtl":
         md.core.ruler.push("code_direction", _code_left_to_right)
     md.core.ruler.push("heading_ids", _heading_ids)
@@ -68,7 +68,7 @@ def smart_text(md: MarkdownIt, text: str) -> str:
     inline = Token("inline", "", 0, content=text, children=[Token("text", "", 0, content=text)])
     state = StateCore(text, md, {})
     state.tokens = [inline]
-    for name in ("replacements", "dash_space", "smartquotes", "quote_space", "punctuation_space"):
+    for name in ("replacements", "dash_space", "smartquotes", "quote_space", "local_spacing"):
         rule = next((r.fn for r in md.core.ruler.__rules__ if r.name == name and r.enabled), None)
         if rule is not None:
             rule(state)
@@ -95,9 +95,10 @@ def _space_quotes(locale: Locale, state: StateCore) -> None:
                 child.content = locale.space_quotes(child.content)
 
 
-def _space_punctuation(locale: Locale, state: StateCore) -> None:
-    """French: the spaces before ; ! ? and : (see :meth:`Locale.space_punctuation`), in prose text in the book's
-    language only: never in code, nor in a span or div marked as another language (``[Hello!]{lang=en}``)."""
+def _local_spacing(locale: Locale, state: StateCore) -> None:
+    """The book language's own spaces: French before ; ! ? and : (:meth:`Locale.space_punctuation`), Polish after
+    one-letter words (:meth:`Locale.tie_short_words`); in prose text in the book's language only, never in code,
+    nor in a span or div marked as another language (``[Hello!]{lang=en}``)."""
     language = locale.tag.split("-")[0].lower()
     divs: list[bool] = []  # for each open div: whether its text is in another language
 
@@ -117,7 +118,7 @@ def _space_punctuation(locale: Locale, state: StateCore) -> None:
             elif child.type == "span_close" and len(spans) > 1:
                 spans.pop()
             elif child.type == "text" and not spans[-1]:
-                child.content = locale.space_punctuation(child.content)
+                child.content = locale.tie_short_words(locale.space_punctuation(child.content))
 
 
 def _code_left_to_right(state: StateCore) -> None:
