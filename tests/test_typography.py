@@ -47,7 +47,7 @@ CHAPTER = f"""# Typography
 {"A pause -- then more, " * 40}and an end.
 
 A dash that ends a line of the source --
-and the next.
+and the next. He admired V. I. Lenin, and Plan B. worked, but not U.S. Army rules.
 
 An icon ![dot](images/dot.png) in a sentence.
 
@@ -130,14 +130,23 @@ def test_no_line_begins_with_a_spaced_dash(book: dict[str, Path]) -> None:
     assert "source\u00a0–\nand" in text
 
 
+def test_initials_never_part_from_the_name(book: dict[str, Path]) -> None:
+    with zipfile.ZipFile(book["epub"]) as epub:
+        text = "".join(etree.fromstring(epub.read("EPUB/01.xhtml")).itertext())
+    assert "V.\u00a0I.\u00a0Lenin" in text and "U.S. Army" in text
+
+
 def test_an_image_in_a_sentence_stays_in_the_line_and_one_alone_stands_on_its_own(book: dict[str, Path]) -> None:
     pdf = book["pdf"]
     page = next(number for number in range(1, pdfread.page_count(pdf) + 1) if "An icon" in pdfread.page_text(pdf, number))
     words = pdfread.page_words(pdf, page)
     icon_line = next(word for word in words if word.text == "icon")
-    inline, alone = sorted(pdfread.image_boxes(pdf, page), key=lambda box: box[1])
+    placed = [(number, box) for number in range(page, pdfread.page_count(pdf) + 1) for box in pdfread.image_boxes(pdf, number)]
+    assert len(placed) == 2
+    (_, inline), (alone_page, alone) = placed
     assert inline[3] - inline[1] < 1.5 * (icon_line.bottom - icon_line.top)  # no taller than the text
     assert inline[1] < icon_line.bottom and inline[3] > icon_line.top  # in its line,
     sentence_end = next(word for word in words if word.text.startswith("sentence"))
     assert abs(sentence_end.bottom - icon_line.bottom) < 1  # and the sentence ends on that line
-    assert alone[1] > icon_line.bottom and alone[3] - alone[1] > 3 * (icon_line.bottom - icon_line.top)  # below, full size
+    assert alone_page > page or alone[1] > icon_line.bottom  # below it,
+    assert alone[3] - alone[1] > 3 * (icon_line.bottom - icon_line.top)  # full size

@@ -76,15 +76,23 @@ def smart_text(md: MarkdownIt, text: str) -> str:
 
 
 SPACED_DASH = re.compile(" (?=[–—]( |$))")  # before a spaced dash, or one that ends a line of the source
+INITIAL = re.compile(r"(?<![\w.])([^\W\d_]\.) (?=[^\W\d_])")  # "V. I. Lenin": a letter and its full stop, then a name
 
 
 def _dash_space(state: StateCore) -> None:
     """The space before a spaced en or em dash (``word – word``) becomes a no-break space, so that a line
-    may end after the dash but never begin with one (in prose text only, never in code)."""
+    may end after the dash but never begin with one; and the space after an initial before a capital
+    (``V. I. Lenin``), so that initials never part from the name (in prose text only, never in code)."""
     for token in state.tokens:
         for child in token.children or []:
             if child.type == "text":
-                child.content = SPACED_DASH.sub("\u00a0", child.content)
+                child.content = INITIAL.sub(_tied_initial, SPACED_DASH.sub("\u00a0", child.content))
+
+
+def _tied_initial(match: re.Match) -> str:
+    initial = match.group(1)
+    following = match.string[match.end():match.end() + 1]
+    return f"{initial}\u00a0" if initial[0].isupper() and following.isupper() else match.group(0)
 
 
 def _space_quotes(locale: Locale, state: StateCore) -> None:
