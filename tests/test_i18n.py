@@ -199,6 +199,15 @@ def test_labels_yaml_overrides(tmp_path: Path) -> None:
     assert locale_for("fr").locale.label("contents") == "Table des matières"  # nothing cached from the override
 
 
+def test_labels_yaml_sets_a_languages_spacing(tmp_path: Path) -> None:
+    """punctuation_space, colon_space and unbreakable_after from labels.yaml, for a language that ships none."""
+    (tmp_path / "labels.yaml").write_text('de:\n  punctuation_space: "\\u202f"\n  colon_space: "\\u00a0"\n  unbreakable_after: "z"\n',
+                                          encoding="utf-8")
+    de = locale_for("de", tmp_path).locale
+    assert de.tie_short_words(de.space_punctuation("Ja! Nein: z B")) == "Ja\u202f! Nein\u00a0: z\u00a0B"
+    assert locale_for("de").locale.space_punctuation("Ja!") == "Ja!"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
