@@ -273,10 +273,10 @@ def boxes(pdf: Path, number: int) -> dict[str, tuple[float, float, float, float]
 
 @dataclass(frozen=True)
 class StyledChar:
-    """A character as PDFium reads it: its font's name and weight, size, and tight glyph box (top-left coordinates)."""
+    """A character as PDFium reads it: its font's name (which says its weight and style), size, and tight glyph box
+    (top-left coordinates)."""
     text: str
     font: str
-    weight: int
     size: float
     x0: float
     top: float
@@ -285,7 +285,7 @@ class StyledChar:
 
 
 def styled_chars(pdf: Path, number: int) -> list[StyledChar]:
-    """Page ``number``'s characters in drawing order, with their font, weight and size."""
+    """Page ``number``'s characters in drawing order, with their font and size."""
     found = []
     with _document(pdf) as document:
         page = document[number - 1]
@@ -299,7 +299,7 @@ def styled_chars(pdf: Path, number: int) -> list[StyledChar]:
             pdfium_c.FPDFText_GetFontInfo(textpage, index, name, len(name), flags)
             x0, y0, x1, y1 = textpage.get_charbox(index)
             found.append(StyledChar(chr(pdfium_c.FPDFText_GetUnicode(textpage, index)), name.value.decode("latin-1"),
-                                    pdfium_c.FPDFText_GetFontWeight(textpage, index), round(pdfium_c.FPDFText_GetFontSize(textpage, index), 2),
+                                    round(pdfium_c.FPDFText_GetFontSize(textpage, index), 2),
                                     x0 - left, top - y1, x1 - left, top - y0))
         textpage.close()
     return found

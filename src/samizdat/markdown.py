@@ -46,7 +46,7 @@ def create_parser(locale: Locale | None = None) -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(attrs_plugin, spans=True, after=("span_close",))
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph", "reference", "blockquote", "list"]})
-    md.core.ruler.after("replacements", "dash_space", _dash_space)
+    md.core.ruler.after("replacements", "no_break_spaces", _no_break_spaces)
     if locale is not None and locale.quote_space:
         md.core.ruler.after("smartquotes", "quote_space", partial(_space_quotes, locale))
     if locale is not None and (locale.punctuation_space or locale.colon_space or locale.unbreakable_after):
@@ -68,7 +68,7 @@ def smart_text(md: MarkdownIt, text: str) -> str:
     inline = Token("inline", "", 0, content=text, children=[Token("text", "", 0, content=text)])
     state = StateCore(text, md, {})
     state.tokens = [inline]
-    for name in ("replacements", "dash_space", "smartquotes", "quote_space", "local_spacing"):
+    for name in ("replacements", "no_break_spaces", "smartquotes", "quote_space", "local_spacing"):
         rule = next((r.fn for r in md.core.ruler.__rules__ if r.name == name and r.enabled), None)
         if rule is not None:
             rule(state)
@@ -79,7 +79,7 @@ SPACED_DASH = re.compile(" (?=[–—]( |$))")  # before a spaced dash, or one t
 INITIAL = re.compile(r"(?<![\w.])([^\W\d_]\.) (?=[^\W\d_])")  # "V. I. Lenin": a letter and its full stop, then a name
 
 
-def _dash_space(state: StateCore) -> None:
+def _no_break_spaces(state: StateCore) -> None:
     """The space before a spaced en or em dash (``word – word``) becomes a no-break space, so that a line
     may end after the dash but never begin with one; and the space after an initial before a capital
     (``V. I. Lenin``), so that initials never part from the name (in prose text only, never in code)."""
