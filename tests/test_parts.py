@@ -41,15 +41,40 @@ def structure(path: Path) -> list[tuple]:
         return rows
 
 
+def tree_elements(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
+    """The structure elements reachable from the StructTreeRoot."""
+    found, stack = set(), [pdf.Root.StructTreeRoot]
+    while stack:
+        kids = stack.pop().get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.objgen not in found:
+                found.add(kid.objgen)
+                stack.append(kid)
+    return found
+
+
+def holds(element: pikepdf.Dictionary, page: pikepdf.Page, mcid: int) -> bool:
+    """``element`` has marked content ``mcid`` of ``page`` among its kids: an integer on its own page, or a
+    marked-content reference to that page (ISO 32000-1 14.7.4)."""
+    kids = element.get("/K")
+    for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, int) and kid == mcid and element.Pg.objgen == page.objgen:
+            return True
+        if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR" and kid.MCID == mcid and kid.get("/Pg", element.Pg).objgen == page.objgen:
+            return True
+    return False
+
+
 def parent_tree_resolves(path: Path) -> bool:
-    """Every page's marked content finds structure elements on that page through the parent tree, and every
+    """Every page's marked content finds, through the parent tree, the structure element that holds it, and every
     annotation the element that holds it."""
     with pikepdf.open(path) as pdf:
         tree = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        reachable = tree_elements(pdf)
         for page in pdf.pages:
             if "/StructParents" in page.obj:
-                elements = [element for element in tree[int(page.obj.StructParents)] if isinstance(element, pikepdf.Dictionary)]
-                if not elements or any(element.Pg.objgen != page.objgen for element in elements if "/Pg" in element):
+                marked = [(mcid, element) for mcid, element in enumerate(tree[int(page.obj.StructParents)]) if isinstance(element, pikepdf.Dictionary)]
+                if not marked or not all(element.objgen in reachable and holds(element, page, mcid) for mcid, element in marked):
                     return False
             for annotation in page.obj.get("/Annots", []):
                 if "/StructParent" in annotation:

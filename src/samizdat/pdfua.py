@@ -1,7 +1,7 @@
 """PDF/UA-1 for the pamphlet: WeasyPrint's structure tree, corrected, and our own PDF/UA check.
 
 WeasyPrint 70 tags the PDF from its layout boxes (``weasyprint/pdf/tags.py``), page by page.
-Five things it gets wrong are put right here, after it has written the file:
+Six things it gets wrong are put right here, after it has written the file:
 
 - Running heads and folios (CSS margin boxes) are marked content with MCIDs whose
   structure elements hang from nothing: tagged, but not in the tree. Upstream keeps
@@ -25,6 +25,9 @@ Five things it gets wrong are put right here, after it has written the file:
   continues: one ``Sect``, one ``P``, with content on both pages.
 - ``lang`` on an element inside the book is dropped: it becomes ``/Lang`` on its
   structure element (ISO 14289-1 7.2, Matterhorn 11-001).
+- Each run of text is wrapped in a ``Span`` of its own that stands for no HTML element:
+  its marked content goes to the element it is in, and the ``Span`` goes (two structure
+  elements in five, in a long book).
 
 The notes' IDs are then listed in the structure tree's ``IDTree``, which ISO 32000-1
 14.7.2 requires as soon as any element has an ID (:func:`write_id_tree`).
@@ -175,6 +178,7 @@ class _Fixer:
         self.notes()
         self.merge_continuations()
         self.languages()
+        self.inline_text_spans()
         self.repoint_parent_tree()
         write_id_tree(self.pdf)
 
@@ -312,6 +316,34 @@ class _Fixer:
             source = self.source(element)
             if source and source.lang:
                 element.Lang = String(source.lang)
+
+    def inline_text_spans(self) -> None:
+        """WeasyPrint wraps the marked content of every run of text (a line of a paragraph, mostly) in a ``Span``
+        element of its own, made from no HTML element and saying nothing: its MCID goes to the element it is in
+        (as an integer when on that element's page, else as a marked-content reference, ISO 32000-1 14.7.4.2).
+        A screen reader reads the same; the tree loses two of every five objects, which the merge of a long book
+        holds in memory and every reader walks."""
+        for element in list(_walk(self.root)):
+            kids = _kids(element)
+            if not any(self._anonymous_span(kid) for kid in kids):
+                continue
+            inlined = []
+            for kid in kids:
+                if self._anonymous_span(kid):
+                    mcid = int(kid.K[0] if isinstance(kid.K, Array) else kid.K)
+                    on_page = "/Pg" in element and _same(element.Pg, kid.Pg)
+                    inlined.append(mcid if on_page else Dictionary(Type=Name.MCR, Pg=kid.Pg, MCID=mcid))
+                    self.replaced[kid.objgen] = element
+                else:
+                    inlined.append(kid)
+            element.K = Array(inlined)
+
+    def _anonymous_span(self, kid) -> bool:
+        """A ``Span`` WeasyPrint made around one run of text: from no HTML element, with one MCID and nothing else."""
+        if not (_is_element(kid) and kid.is_indirect and kid.get("/S") == Name.Span and kid.objgen[0] not in self.sources):
+            return False
+        mcids = _kids(kid)
+        return set(kid.keys()) <= {"/Type", "/S", "/K", "/Pg", "/P"} and "/Pg" in kid and len(mcids) == 1 and isinstance(mcids[0], int)
 
     def repoint_parent_tree(self) -> None:
         """MCIDs and annotations that pointed at a merged-away element now point at the one it joined."""
@@ -507,7 +539,7 @@ def _page_checks(page: pikepdf.Page, parent_tree: NumberTree | None, reachable: 
             properties = instruction.operands[1] if operator == "BDC" else None
             mcid = int(properties.MCID) if isinstance(properties, Dictionary) and "/MCID" in properties else None
             stack.append((tag == Name.Artifact, mcid))
-            if mcid is not None and not _in_tree(mcids, mcid, reachable):
+            if mcid is not None and not _in_tree(mcids, mcid, reachable, page):
                 outside.append(mcid)
         elif operator == "EMC" and stack:
             stack.pop()
@@ -527,11 +559,22 @@ def _page_checks(page: pikepdf.Page, parent_tree: NumberTree | None, reachable: 
     yield from _annotation_checks(page, parent_tree, reachable)
 
 
-def _in_tree(mcids, mcid: int, reachable: set) -> bool:
+def _in_tree(mcids, mcid: int, reachable: set, page: pikepdf.Page) -> bool:
+    """The page's parent-tree entry for ``mcid`` is an element of the tree that holds it (ISO 32000-1 14.7.4.4):
+    as an integer, on the element's page, or as a marked-content reference to this page."""
     if not isinstance(mcids, Array) or mcid >= len(mcids):
         return False
     element = mcids[mcid]
-    return _is_element(element) and element.objgen in reachable
+    if not (_is_element(element) and element.objgen in reachable):
+        return False
+    for kid in _kids(element):
+        if isinstance(kid, int) and kid == mcid and "/Pg" in element and _same(element.Pg, page.obj):
+            return True
+        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR and kid.get("/MCID") == mcid:
+            kid_page = kid.get("/Pg", element.get("/Pg"))
+            if kid_page is not None and _same(kid_page, page.obj):
+                return True
+    return False
 
 
 def _font_checks(page: pikepdf.Page, seen: set) -> Iterator[tuple[str, str]]:
