@@ -19,13 +19,13 @@ from tiny_book import write_manuscript
 pytestmark = pytest.mark.long
 
 
-def build_all(manuscript: Path, dist: Path) -> str:
+def build_all(manuscript: Path, dist: Path, styles: Path = STYLES) -> str:
     """``invoke build`` in this process: what it reports. Its workers are forked from this process with the renderers
     (and WeasyPrint) imported already, as after any other build here, so that each does not spend a second importing them."""
     for name in REGISTRY:
         renderer(name)
     said: list[str] = []
-    pipeline.build_all(manuscript, dist, STYLES, report=said.append)
+    pipeline.build_all(manuscript, dist, styles, report=said.append)
     return "\n".join(said)
 
 
@@ -44,10 +44,11 @@ def test_build_makes_every_output_then_does_nothing_until_an_input_output_or_sam
     # what is built when, and test_web checks the fonts. The workers are forked from this process, so they see the stand-in.
     monkeypatch.setattr(web, "_woff2", lambda sfnt: sfnt)
     manuscript = write_manuscript(tmp_path / "manuscript", "# One\n\nText.\n", "# Two\n\nMore text.\n", author="A. Writer")
+    styles = Path(shutil.copytree(STYLES, tmp_path / "styles"))
     dist = tmp_path / "dist"
-    assert "up to date" not in build_all(manuscript, dist)
+    assert "up to date" not in build_all(manuscript, dist, styles)
     outputs = {name: (dist / name).stat().st_mtime_ns for name in ("t.pdf", "t.epub", "t-web/index.html")}
-    assert "up to date" in build_all(manuscript, dist)
+    assert "up to date" in build_all(manuscript, dist, styles)
     assert {name: (dist / name).stat().st_mtime_ns for name in outputs} == outputs
     # Through the real task, the up-to-date path never imports WeasyPrint.
     probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "invoke", "build", "--manuscript", str(manuscript), "--dist", str(dist)],
@@ -55,16 +56,22 @@ def test_build_makes_every_output_then_does_nothing_until_an_input_output_or_sam
     assert probe.returncode == 0 and "up to date" in probe.stderr and "weasyprint" not in probe.stderr
     chapter = manuscript / "02.md"
     chapter.write_text(chapter.read_text() + "\nA new last sentence.\n")
-    assert "up to date" not in build_all(manuscript, dist)
+    assert "up to date" not in build_all(manuscript, dist, styles)
     assert all((dist / name).stat().st_mtime_ns != mtime for name, mtime in outputs.items())
     (dist / "t.epub").unlink()  # outputs deleted by hand are made again
     shutil.rmtree(dist / "t-web")
-    assert "up to date" not in build_all(manuscript, dist) and (dist / "t.epub").is_file() and (dist / "t-web" / "index.html").is_file()
-    assert "up to date" in build_all(manuscript, dist)
-    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "samizdat after an upgrade")
+    assert "up to date" not in build_all(manuscript, dist, styles) and (dist / "t.epub").is_file() and (dist / "t-web" / "index.html").is_file()
+    assert "up to date" in build_all(manuscript, dist, styles)
     monkeypatch.setattr(pipeline, "load", stale)  # where the build would begin
+    design = (styles / "print.css").read_text(encoding="utf-8")
+    (styles / "print.css").write_text(design + "\nh2 { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    with pytest.raises(Stale):  # a stylesheet edited
+        build_all(manuscript, dist, styles)
+    (styles / "print.css").write_text(design, encoding="utf-8")
+    assert "up to date" in build_all(manuscript, dist, styles)  # the same bytes again: nothing to do
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "samizdat after an upgrade")
     with pytest.raises(Stale):
-        build_all(manuscript, dist)
+        build_all(manuscript, dist, styles)
 
 
 def test_pdf_is_byte_identical_across_builds_with_source_date_epoch(built_pdf: Path, tmp_path: Path, monkeypatch) -> None:

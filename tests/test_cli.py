@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import zipfile
@@ -96,3 +97,30 @@ def test_tasks_are_listed_with_descriptions_and_documented_one_by_one() -> None:
     assert result.returncode == 0
     assert "pdf" in result.stdout and "pamphlet" in result.stdout
     assert "html" in run_task("--help", "watch").stdout
+
+
+def test_a_bug_is_one_line_asking_for_a_report_and_samizdat_debug_shows_its_traceback(tmp_path: Path, monkeypatch) -> None:
+    from samizdat import pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a made-up bug")
+
+    monkeypatch.setattr(pipeline, "build", broken)  # run_task forks: the task sees it
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n")
+    task = ("epub", "--manuscript", str(manuscript), "--dist", str(tmp_path / "dist"))
+    result = run_task(*task)
+    [line] = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and "RuntimeError: a made-up bug" in line and "this is a bug in samizdat" in line and "SAMIZDAT_DEBUG=1" in line
+    debug = run_task(*task, env={**os.environ, "SAMIZDAT_DEBUG": "1"})
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr and 'raise RuntimeError("a made-up bug")' in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1] == line
+
+
+def test_check_rules_prints_the_catalogue_one_rule_a_line() -> None:
+    from samizdat.rules import RULES
+
+    result = run_task("check", "--rules")
+    assert result.returncode == 0
+    printed = [line.split(maxsplit=2) for line in result.stdout.strip().splitlines()]
+    assert [(code, level) for code, level, _ in printed] == [(code, rule.level) for code, rule in RULES.items()]
+    assert all(summary == RULES[code].summary for code, _, summary in printed)

@@ -292,6 +292,18 @@ def test_stylesheet_leaves_the_reader_in_charge(book: Epub) -> None:
         assert not re.search(r"(^|;|\s)(color|background(-color)?|font-family|font-size)\s*:", rule[1]), rule
 
 
+def test_the_epub_embeds_no_fonts_and_code_falls_back_to_the_readers_monospace(book: Epub) -> None:
+    media = {item.get("media-type") for item in book.manifest.values()}
+    assert not {m for m in media if m.startswith("font/") or "font" in m or m in {"application/vnd.ms-opentype", "application/x-font-ttf"}}
+    assert not [name for name in book.zip.namelist() if name.lower().endswith((".ttf", ".otf", ".woff", ".woff2"))]
+    css_href = next(i.get("href") for i in book.manifest.values() if i.get("media-type") == "text/css")
+    css = book.read(css_href).decode()
+    assert "@font-face" not in css
+    families = re.findall(r"font-family:\s*([^;}]+)", css)
+    assert families and all(family.strip().endswith(("monospace", "serif", "sans-serif", "inherit")) for family in families), families
+    assert any("Source Code Pro" in family and family.strip().endswith("monospace") for family in families)
+
+
 def test_no_accessibility_claim_when_an_image_lacks_alt_text(manuscript_copy: Path, tmp_path: Path) -> None:
     chapter = manuscript_copy / "03-terror-and-degeneration.md"
     chapter.write_text(chapter.read_text() + '\n<img src="images/timeline.svg">\n')

@@ -280,6 +280,42 @@ def test_each_broken_file_gives_its_finding(tiny: Path, tmp_path: Path, name: st
     assert all(str(f).startswith(f"{broken}") and f"error[{f.code}]" in str(f) for f in findings)
 
 
+def _inside_an_artifact(pdf: pikepdf.Pdf) -> None:
+    pdf.pages[0].contents_add(pdf.make_stream(b"/Artifact BMC\n"), prepend=True)
+    pdf.pages[0].contents_add(pdf.make_stream(b"\nEMC"), prepend=False)
+
+
+def _no_dc_title(pdf: pikepdf.Pdf) -> None:
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        del meta["dc:title"]
+
+
+def _a_second_note_with_the_same_id(pdf: pikepdf.Pdf) -> None:
+    note = _first(pdf, "/Note")
+    twin = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Note, ID=note.ID, P=note.P, K=Array()))
+    note.P.K.append(twin)
+
+
+# The other conditions of a rule, each with the words of its finding.
+FURTHER_BREAKS: dict[str, tuple[Callable[[pikepdf.Pdf], None], str, str]] = {
+    "content both tagged and an artifact": (_inside_an_artifact, "U102", "both tagged and inside an Artifact"),
+    "no dc:title": (_no_dc_title, "U104", "has no dc:title"),
+    "no XMP metadata": (lambda pdf: pdf.Root.__delitem__("/Metadata"), "U105", "Matterhorn 06-001"),
+    "two notes with one ID": (_a_second_note_with_the_same_id, "U109", "is used by 2 notes"),
+}
+
+
+@pytest.mark.parametrize("name", FURTHER_BREAKS)
+def test_each_further_break_gives_its_finding(tiny: Path, tmp_path: Path, name: str) -> None:
+    change, code, words = FURTHER_BREAKS[name]
+    broken = tmp_path / "broken.pdf"
+    shutil.copy(tiny, broken)
+    with pikepdf.open(broken, allow_overwriting_input=True) as pdf:
+        change(pdf)
+        pdf.save(broken)
+    assert any(f.code == code and words in f.message for f in check(broken)), [str(f) for f in check(broken)]
+
+
 def test_a_file_that_is_not_a_pdf_is_one_finding_not_a_crash(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(b"%PDF-1.7\nnot really")

@@ -22,7 +22,7 @@ from samizdat.fonts import BOOK_FONTS
 from PIL import Image
 
 import pdfread
-from conftest import ROOT, refusal
+from conftest import ROOT, refusal, run_task
 from samizdat.press import BLEED_MM, MARGIN_MM, MM, finish_press_pdf
 from samizdat.preflight import preflight, preflight_report
 from samizdat.rules import RULES
@@ -289,6 +289,29 @@ def test_finished_seed_passes_the_preflight(finished_seed) -> None:
     assert status == 0, "\n".join(lines)
     assert device_rgb_objects(press) == []
     assert pdfread.syntax_problems(press) == []
+
+
+def test_invoke_preflight_prints_one_line_per_problem_and_exits_1_on_an_error(finished_seed) -> None:
+    original, press = finished_seed
+    failed = run_task("preflight", str(original))
+    lines = failed.stdout.strip().splitlines()
+    assert failed.returncode == 1 and lines and all(line.startswith(f"{original}:") for line in lines)
+    assert any("error[P101]" in line and "DeviceRGB" in line for line in lines) and "Traceback" not in failed.stderr
+    passed = run_task("preflight", str(press))
+    assert passed.returncode == 0 and "error[" not in passed.stdout
+
+
+def test_a_press_build_that_fails_the_preflight_exits_1_naming_each_problem(tmp_path: Path, monkeypatch) -> None:
+    """The press PDF as WeasyPrint writes it (the CMYK conversion and the marks left out) is stopped by the build's own preflight."""
+    from samizdat import press
+
+    monkeypatch.setattr(press, "finish_press_pdf", lambda target, profile: None)  # run_task forks: the build sees it
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n\n![A timeline](images/timeline.svg)\n")  # drawn in RGB
+    result = run_task("pdf", "--press", "--manuscript", str(manuscript), "--dist", str(tmp_path / "dist"))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert any("error[P101]" in line and "DeviceRGB" in line for line in lines)
+    assert lines[-1].endswith("error: the press PDF fails the preflight (lines above)")
 
 
 def test_finished_seed_keeps_pdfx_identity_structure_outline_and_links(finished_seed) -> None:

@@ -52,7 +52,7 @@ CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
 
 def write_manuscript(root: Path, book_yaml: str, files: dict[str, str]) -> Path:
     manuscript = root / "manuscript"
-    manuscript.mkdir()
+    manuscript.mkdir(parents=True)
     (manuscript / "book.yaml").write_text(book_yaml, encoding="utf-8")
     files = files if any(name.endswith(".md") for name in files) else {"01.md": GOOD_CHAPTER, **files}
     for name, text in files.items():
@@ -108,3 +108,38 @@ def test_a_link_with_no_text_is_refused_in_raw_html_too_and_one_with_an_image_is
     with pytest.raises(ManuscriptError) as refused:
         load_book(manuscript)
     assert [(line.split(":")[1], "L103" in line) for line in str(refused.value).splitlines()] == [("3", True), ("5", True)]
+
+
+# The other ways a rule is broken, each with its message, and the limits at their edges.
+FURTHER_CASES: dict[str, tuple[str, str, dict[str, str], int | None, str]] = {
+    "a chapter listed twice": ("C101", GOOD_YAML + "chapters:\n  - 01.md\n  - 01.md\n", {"01.md": GOOD_CHAPTER}, 6, "'01.md' is listed twice"),
+    "a YAML alias": ("M101", GOOD_YAML + "subjects: &a [x]\nkeywords: *a\n", {}, 4, "aliases (*name) are not allowed"),
+    "a YAML merge key": ("M101", GOOD_YAML + "a: &b {x: 1}\nc:\n  <<: *b\n", {}, 4, "aliases (*name) are not allowed"),
+    "a Python tag": ("M101", GOOD_YAML + "description: !!python/object:os.system x\n", {}, 4, "python/object:os.system' is not allowed"),
+    "a custom tag": ("M101", GOOD_YAML + "description: !custom x\n", {}, 4, "the YAML tag '!custom' is not allowed"),
+    "a word of 301 letters": ("C105", GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 301 + " word.\n"}, 3, "a word of 301 letters"),
+    "41 note calls in a paragraph": ("C105", GOOD_YAML, {"01.md": "# One\n\nCalls" + "[^a]" * 41 + ".\n\n[^a]: A note.\n"}, 3, "41 note calls"),
+}
+
+
+@pytest.mark.parametrize("case", FURTHER_CASES)
+def test_each_way_a_rule_is_broken_reports_it(case: str, tmp_path: Path) -> None:
+    code, book_yaml, files, line, fragment = FURTHER_CASES[case]
+    found = findings_of(write_manuscript(tmp_path, book_yaml, files))
+    assert [(f.code, f.line) for f in found if fragment in f.message] == [(code, line)], [str(f) for f in found]
+
+
+@pytest.mark.parametrize("chapter", ["# One\n\nA " + "x" * 300 + " word.\n", "# One\n\nCalls" + "[^a]" * 40 + ".\n\n[^a]: A note.\n"])
+def test_a_word_of_300_letters_and_40_note_calls_are_within_the_limits(chapter: str, tmp_path: Path) -> None:
+    assert findings_of(write_manuscript(tmp_path, GOOD_YAML, {"01.md": chapter})) == []
+
+
+def test_a_folder_without_chapters_or_without_book_yaml_is_one_finding(tmp_path: Path) -> None:
+    empty = write_manuscript(tmp_path / "empty", GOOD_YAML, {})
+    (empty / "01.md").unlink()
+    [finding] = findings_of(empty)
+    assert (finding.code, finding.path) == ("C101", empty) and "no chapters" in finding.message
+    bare = write_manuscript(tmp_path / "bare", GOOD_YAML, {})
+    (bare / "book.yaml").unlink()
+    [finding] = findings_of(bare)
+    assert (finding.code, finding.path.name) == ("M101", "book.yaml") and "missing" in finding.message

@@ -235,7 +235,7 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
         elif not path.is_file():
             findings.add("C101", yaml_path, f"chapter '{name}' not found", line)
         elif source in listed:
-            findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", line)
+            findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", metadata.lines.get(f"chapters:{name}:again", line))
         else:
             listed[source] = None
     return list(listed)

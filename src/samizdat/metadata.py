@@ -181,8 +181,8 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         if isinstance(value.data, str):
             return (value.data.strip(),) if value.data.strip() else ()
         if isinstance(value.data, list) and all(isinstance(item.data, str) for item in value.data):
-            for item in value.data:
-                lines.setdefault(f"{key}:{item.data}", item.line)
+            for item in value.data:  # an item's first line, and a repeat's (a finding about the repeat names it)
+                lines[f"{key}:{item.data}:again" if f"{key}:{item.data}" in lines else f"{key}:{item.data}"] = item.line
             # Empty values say nothing: dropped, so that no output gets an empty author or subject.
             return tuple(item.data.strip() for item in value.data if item.data.strip())
         error(key, f"'{key}' must be text or a list of text")
