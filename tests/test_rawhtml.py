@@ -82,3 +82,39 @@ def test_allowed_markup_reaches_both_outputs_well_formed(tmp_path: Path) -> None
     assert span is not None and span.get("{http://www.w3.org/XML/1998/namespace}lang") == "ru"
     assert root.find(".//x:table//x:td[@colspan='2']", ns).text == "B & C"
     assert root.find(".//x:abbr", ns).get("title") == "North Atlantic"
+
+
+INLINE = ["abbr", "b", "bdi", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "mark", "q", "s", "samp", "small", "span",
+          "strong", "sub", "sup", "u", "var"]
+BLOCKS = ["div", "section", "aside", "blockquote", "p", "pre", "h2"]
+
+
+def test_every_element_the_readme_allows_is_kept_with_the_attributes_every_element_may_carry(tmp_path: Path) -> None:
+    """README's allow-list, each element with class, id, lang, dir and title: no finding, and each in the EPUB's XHTML."""
+    from samizdat import epub
+
+    def attributes(name: str) -> str:
+        return f'class="c-{name}" id="x-{name}" lang="fr" dir="ltr" title="t {name}"'
+
+    inline = " ".join(f"<{name} {attributes(name)}>{name} text</{name}>" for name in INLINE)
+    special = (f'<bdo {attributes("bdo")}>bdo</bdo> <time {attributes("time")} datetime="1947-11-17">1947</time> '
+               f'<ruby {attributes("ruby")}>Moskva<rp>(</rp><rt>Москва</rt><rp>)</rp></ruby> long<wbr>word '
+               f'<a href="#one" {attributes("a")}>a link</a> <img src="dot.svg" alt="A dot" width="4" height="4" {attributes("img")}>')
+    blocks = "\n\n".join(f"<{name} {attributes(name)}>\n{name} block\n</{name}>" if name in {"div", "section", "aside", "blockquote"}
+                         else f"<{name} {attributes(name)}>{name} block</{name}>" for name in BLOCKS)
+    figure = f'<figure {attributes("figure")}>\n<img src="dot.svg" alt="Another dot">\n<figcaption {attributes("figcaption")}>A caption</figcaption>\n</figure>'
+    chapter = f"# One\n\nA paragraph with {inline} {special}.\n\n{blocks}\n\n{figure}\n\n<hr {attributes('hr')}>\n"
+    manuscript = write_manuscript(tmp_path, GOOD_YAML, {"01.md": chapter, "dot.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'})
+    book = load_book(manuscript)
+    assert book.warnings == ()
+    [path] = epub.render(book, Path("styles"), tmp_path / "dist", lambda _: None, {})
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.endswith("01.xhtml"))
+        root = etree.fromstring(archive.read(name))
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    for element in [*INLINE, *BLOCKS, "bdo", "time", "ruby", "a", "figure", "figcaption", "hr"]:
+        found = root.find(f".//x:{element}[@id='x-{element}']", ns)
+        assert found is not None, element
+        assert (found.get("class"), found.get("lang"), found.get("dir"), found.get("title")) == (f"c-{element}", "fr", "ltr", f"t {element}"), element
+    assert root.find(".//x:time", ns).get("datetime") == "1947-11-17"
+    assert root.find(".//x:ruby/x:rt", ns).text == "Москва" and root.find(".//x:wbr", ns) is not None
