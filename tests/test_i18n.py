@@ -225,3 +225,29 @@ def test_a_bad_labels_yaml_is_refused(tmp_path: Path, text: str, message: str) -
     with pytest.raises(LabelsError, match=message) as caught:
         locale_for("de", tmp_path)
     assert caught.value.path == path
+
+
+def test_a_labels_yaml_in_the_styles_folder_reaches_the_built_book(tmp_path: Path) -> None:
+    """An Esperanto book, with the translation and the spacing a publisher added in styles/labels.yaml: no M107, the
+    EPUB's contents called by its label, the quotes and the space before ! as the file says."""
+    import shutil
+    import zipfile
+
+    from lxml import etree
+
+    from conftest import STYLES, build
+    from samizdat.book import load_book
+    from tiny_book import write_manuscript
+
+    styles = Path(shutil.copytree(STYLES, tmp_path / "styles"))
+    (styles / "labels.yaml").write_text('eo:\n  contents: Enhavo\n  quotes: "«»‹›"\n  quote_space: "\\u202f"\n  punctuation_space: "\\u202f"\n',
+                                        encoding="utf-8")
+    manuscript = write_manuscript(tmp_path / "m", '# Unu\n\nLi diris "saluton"!\n', author="A. Verkisto")
+    (manuscript / "book.yaml").write_text("title: T\nlanguage: eo\nauthor: A. Verkisto\n", encoding="utf-8")
+    assert [f.code for f in load_book(manuscript, styles).warnings] == []
+    epub = build("epub", manuscript, tmp_path / "dist", styles)
+    with zipfile.ZipFile(epub) as archive:
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+        chapter = next(archive.read(name).decode() for name in archive.namelist() if name.endswith("01.xhtml"))
+    assert nav.find(".//{http://www.w3.org/1999/xhtml}h1").text == "Enhavo"
+    assert "Li diris «\u202fsaluton\u202f»\u202f!" in chapter
