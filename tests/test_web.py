@@ -100,6 +100,10 @@ def test_the_site_has_an_index_and_a_page_per_chapter(builds: dict[str, Path]) -
     assert [a.text_content() for a in index.cssselect("nav.contents > ol > li > a")][-1] == "Тихий голос"
     assert index.cssselect("h1.cover-title")[0].text_content().startswith("Victor Serge")
     assert "24 November 2026" in index.cssselect("footer.imprint")[0].text_content()
+    sections = {item.cssselect(":scope > a")[0].text_content(): [a.text_content() for a in item.cssselect(":scope > ol > li > a")]
+                for item in index.cssselect("nav.contents > ol > li")}  # each chapter's ## headings, under it
+    assert sections["Opposition and Exile"] == ["Mexico City"] and sections["The Chronicler"] == ["The novels", "Remembering Serge"]
+    assert sections["Beginnings"] == [] and all(a.get("href").startswith("05-the-chronicler.html#") for a in index.cssselect("nav.contents > ol > li:nth-child(5) ol a"))
 
 
 def test_pages_link_to_their_neighbours(builds: dict[str, Path]) -> None:
