@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from decimal import Decimal
 from pathlib import Path
 
 import pikepdf
@@ -102,6 +103,18 @@ def test_booklet_on_letter_scales_to_fit_and_keeps_text(tmp_path: Path) -> None:
     assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((11 * 72, 8.5 * 72), abs=0.5)
     text = pdfread.text(booklet)
     assert "Victor Serge and the Left Opposition." in text
+    # Each A5 page is scaled down to fit its half of the sheet and centred on it: read from the sheet's content stream.
+    a5_width, a5_height = 148 / 25.4 * 72, 210 / 25.4 * 72
+    with pikepdf.open(booklet) as pdf:
+        instructions = [(str(operator), [float(x) if isinstance(x, (int, float, Decimal)) else 0.0 for x in operands])
+                        for operands, operator in pikepdf.parse_content_stream(pdf.pages[0])]
+    # The matrix that places a page comes just before the clip to that page's box.
+    halves = [instructions[i - 1][1] for i, (operator, operands) in enumerate(instructions)
+              if operator == "re" and operands[2:] == pytest.approx([a5_width, a5_height], abs=0.05) and instructions[i - 1][0] == "cm"]
+    assert [round(m[4]) for m in halves] == [0, 396]  # the left and right halves of an 11 in sheet
+    for scale, _, _, _, x, y in halves:
+        assert scale * a5_width <= 396 + 0.01 and scale * a5_height <= 612 + 0.01 and max(scale * a5_width - 396, scale * a5_height - 612) > -0.01
+        assert y == pytest.approx(612 - (y + scale * a5_height), abs=0.05) and x % 396 == pytest.approx(396 - (x % 396 + scale * a5_width), abs=0.05)
 
 
 def test_booklet_stays_vector_and_has_no_links(booklet) -> None:
