@@ -48,6 +48,9 @@ def test_build_makes_every_output_then_does_nothing_until_an_input_output_or_sam
     dist = tmp_path / "dist"
     assert "up to date" not in build_all(manuscript, dist, styles)
     outputs = {name: (dist / name).stat().st_mtime_ns for name in ("t.pdf", "t.epub", "t-web/index.html")}
+    made = [dist / "t.pdf", dist / "t.epub", dist / "t-web", *(dist / "t-web").rglob("*")]
+    unreadable = [path for path in made if path.stat().st_mode & (0o555 if path.is_dir() else 0o444) != (0o555 if path.is_dir() else 0o444)]
+    assert unreadable == []  # readable by all: by a web server, a share, a print shop's upload tool
     assert "up to date" in build_all(manuscript, dist, styles)
     assert {name: (dist / name).stat().st_mtime_ns for name in outputs} == outputs
     # Through the real task, the up-to-date path never imports WeasyPrint.

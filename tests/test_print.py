@@ -152,6 +152,19 @@ def test_press_pdf_has_3mm_bleed_marks_outside_it_and_is_pdf_x4(tmp_path: Path) 
             operators = {str(op) for _, op in pikepdf.parse_content_stream(page)}
             assert not operators & {"rg", "RG"}, f"page {number + 1} paints in DeviceRGB"
         assert not any("/DeviceRGB" in repr(obj) for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary))
+        # The output intent is styles/press-cmyk.icc, byte for byte; the type is in black ink alone (a tint of it at most).
+        assert pdf.Root.OutputIntents[0].DestOutputProfile.read_bytes() == (STYLES / "press-cmyk.icc").read_bytes()
+        text_fills = set()
+        for page in pdf.pages:
+            fill = None
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) in {"k", "sc", "scn", "g", "rg"}:
+                    fill = (str(operator), tuple(float(x) for x in operands))
+                elif str(operator) in {"Tj", "TJ", "'", '"'}:
+                    text_fills.add(fill)
+        assert ("k", (0, 0, 0, 1)) in text_fills or ("scn", (0, 0, 0, 1)) in text_fills
+        assert all(operator in {"k", "scn", "sc"} and len(values) == 4 and values[:3] == (0, 0, 0) for operator, values in text_fills), text_fills
+    assert press.stat().st_mode & 0o444 == 0o444  # readable by all (the print shop's upload tool), as every output is
 
 
 def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:
