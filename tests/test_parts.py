@@ -196,6 +196,35 @@ def test_a_part_that_fails_stops_the_build_with_its_error_and_keeps_the_previous
     assert not list(tmp_path.glob("*.part")) and not setter.part_folder.exists()
 
 
+def test_the_front_matter_counted_in_a_child_brings_back_its_count_its_warnings_and_its_error(tmp_path: Path, monkeypatch) -> None:
+    """The front matter is counted in a forked child (its layout's memory goes with it): what it says is said here."""
+    import logging
+    import os
+
+    from samizdat import parts
+    from samizdat.errors import ManuscriptError
+
+    parent = os.getpid()
+    heard: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: heard.append(record.getMessage())
+    logging.getLogger("weasyprint").addHandler(handler)
+
+    def front(pid_wanted: bool):
+        logging.getLogger("weasyprint").warning("said in the child")
+        if pid_wanted:
+            return os.getpid()
+        raise ManuscriptError("S101", STYLES / "print.css", "the front matter could not be set")
+
+    try:
+        assert parts.computed_in_child(lambda: front(True)) not in (parent, None)
+        assert heard == ["said in the child"]
+        with pytest.raises(ManuscriptError, match=r"print\.css: error\[S101\]: the front matter could not be set"):
+            parts.computed_in_child(lambda: front(False))
+    finally:
+        logging.getLogger("weasyprint").removeHandler(handler)
+
+
 def test_an_interrupted_build_in_parts_stops_its_writers_and_keeps_the_previous_pdf(tmp_path: Path, monkeypatch) -> None:
     from samizdat import parts
     from samizdat.book import load_book

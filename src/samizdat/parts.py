@@ -158,6 +158,42 @@ class PartWriter:
         self.running.clear()
 
 
+def computed_in_child(compute: Callable[[], object]):
+    """``compute()`` in a forked child, its result sent back: what it allocates goes when the child ends.
+
+    Python keeps the heap a large, short-lived layout grew (the front matter of a long book, 36 MB
+    at 800 chapters), so done here it would stay for the whole build, beside the workers'.
+    WeasyPrint's warnings in the child reach this process's log; its error is raised here.
+    """
+    receiving, sending = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child: its coverage is not collected)
+        receiving.close()
+
+        def work() -> None:
+            collector = _warnings()
+            result = compute()
+            sending.send(("result", result, collector.messages))
+
+        _in_child(work, lambda payload: sending.send(("error", payload, [])))
+    sending.close()
+    try:
+        try:
+            kind, value, messages = receiving.recv()
+        except EOFError:
+            raise RuntimeError("a process laying out the PDF stopped (the front matter)") from None
+        os.waitpid(pid, 0)
+    except BaseException:
+        _kill(pid)
+        raise
+    finally:
+        receiving.close()
+    _log(messages)
+    if kind == "error":
+        raise pickle.loads(value)
+    return value
+
+
 @dataclass
 class LayoutPool:
     """Runs of chapters laid out and written by forked workers, one run at a time each, in book order.
@@ -225,6 +261,12 @@ class LayoutPool:
     def lay_out_all(self) -> None:
         """Serve the workers until every run is laid out and counted (their writing may go on)."""
         while len(self.counts) < self.runs:
+            self._serve()
+
+    def free_a_core(self) -> None:
+        """Serve the workers until one has ended (no run left for it, its memory gone) or every run is written:
+        the front matter, set next, then never shares the machine with every worker's memory at its largest."""
+        while len(self._written) < self.runs and len(self._busy) >= min(self.workers, self.runs):
             self._serve()
 
     def finish(self) -> list[Path]:

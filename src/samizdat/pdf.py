@@ -423,8 +423,8 @@ class Typesetter:
 
     def _write_parts_in_parallel(self, book: Book, runs: list[range], variant: str, workers: int) -> tuple[int, list[Path]]:
         """Every run laid out, placed and written by forked workers (:class:`samizdat.parts.LayoutPool`);
-        meanwhile this process counts the front matter's pages, and then sets the contents and back matter."""
-        from .parts import LayoutPool, PartWriter, retargeted
+        meanwhile a child counts the front matter's pages, and then this process sets the contents and back matter."""
+        from .parts import LayoutPool, PartWriter, computed_in_child, retargeted
 
         self._serve_images(book)
         renderer = PdfChapterRenderer(book)
@@ -443,12 +443,13 @@ class Typesetter:
         ends = PartWriter(lambda document, path: self._write(document, path, variant), 1)  # front and back
         try:
             pool.start()
-            pool.first_page = self._front_pages(book) + 1
+            pool.first_page = computed_in_child(lambda: self._front_pages(book)) + 1
             pool.lay_out_all()
             starts = {}
             for number, run in enumerate(runs):
                 starts.update(_starts(book, run, pool.counts[number], pool.start_of(number)))
             last_page = pool.start_of(len(runs)) - 1
+            pool.free_a_core()
             *front, back = self._front_and_back(book, starts, pool.first_page - 1, len(runs) + FRONT_PIECES, last_page)
             for part in front[1:]:  # The contents' later pages, meanwhile, by a child.
                 ends.submit(self.part_folder / f"part-{part.order:04d}.pdf", part.order, part.document)
