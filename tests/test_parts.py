@@ -87,20 +87,29 @@ def parent_tree_resolves(path: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, seed_laid_out_whole: Path) -> dict[str, Path]:
-    """The sample book written whole, and in parts (about two pages each) by one process and by three."""
+    """The sample book written whole, and in parts (about two pages each) by one process (a fresh one for every run)
+    and by three."""
+    from samizdat import parts
     from samizdat.book import load_book
-    from samizdat.pdf import Typesetter
+    from samizdat.parts import RECYCLE_AFTER
+    from samizdat.pdf import Typesetter, plan_runs
 
     folder = tmp_path_factory.mktemp("parts")
     book = load_book(MANUSCRIPT)
     paths = {"whole": seed_laid_out_whole}
+    forks: list[int] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        fork = parts.LayoutPool._fork
+        patch.setattr(parts.LayoutPool, "_fork", lambda pool: forks.append(1) or fork(pool))
         for workers in (1, 3):
+            patch.setattr(parts, "RECYCLE_AFTER", 1 if workers == 1 else RECYCLE_AFTER)  # one: a fresh worker for each run
             setter = Typesetter(book, STYLES, keep_layouts=False, run_length=2_000)
             setter.write_book(book, folder / f"parts-{workers}.pdf", "pdf/ua-1", workers)
             assert not [slot for slot in setter.slots if slot.startswith("chapter-")]  # each chapter's layout let go once written
             paths[f"parts-{workers}"] = folder / f"parts-{workers}.pdf"
+            if workers == 1:
+                assert len(forks) == len(plan_runs(book, 2_000)) >= 3
     return paths
 
 
