@@ -95,6 +95,13 @@ def test_png_jpeg_gif_and_webp_images_reach_both_outputs(tmp_path: Path) -> None
         opf = archive.read("EPUB/content.opf").decode()
     for media_type in ("image/png", "image/jpeg", "image/gif", "image/webp"):
         assert re.search(rf'href="images/square\.\w+"[^>]*media-type="{media_type}"|media-type="{media_type}"[^>]*href="images/square', opf), media_type
+    from samizdat import web
+
+    with pytest.MonkeyPatch.context() as patch:  # the web fonts uncompressed: test_web checks them
+        patch.setattr(web, "_woff2", lambda sfnt: sfnt)
+        site = build("html", manuscript, tmp_path / "dist")
+    for kind in formats:  # copied as they are
+        assert (site / "images" / f"square.{kind}").read_bytes() == (manuscript / "images" / f"square.{kind}").read_bytes(), kind
 
 
 def test_text_is_hyphenated_in_the_language_book_yaml_names(tmp_path: Path) -> None:

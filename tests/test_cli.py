@@ -90,6 +90,16 @@ def test_default_identifier_is_stable_and_chapters_default_to_sorted_files(tmp_p
         with zipfile.ZipFile(build("epub", manuscript, tmp_path / d)) as epub:
             identifiers.append(re.findall(r"<dc:identifier[^>]*>(urn:uuid:[0-9a-f-]{36})<", epub.read("EPUB/content.opf").decode()))
     assert identifiers[0] == identifiers[1] and len(identifiers[0]) == 1
+    # Derived from the title and the authors: another of either is another book.
+    from samizdat.book import load_book
+
+    def identifier(yaml_text: str) -> str:
+        (manuscript / "book.yaml").write_text(yaml_text)
+        return load_book(manuscript).metadata.identifier
+
+    assert identifier("title: T\nlanguage: en\nauthor: A. Writer\n") == identifiers[0][0]
+    assert len({identifiers[0][0], identifier("title: T2\nlanguage: en\nauthor: A. Writer\n"),
+                identifier("title: T\nlanguage: en\nauthor: B. Writer\n")}) == 3
 
 
 def test_tasks_are_listed_with_descriptions_and_documented_one_by_one() -> None:

@@ -116,6 +116,18 @@ def test_latin_in_a_russian_book_and_arabic_in_an_english_one_are_reported(tmp_p
     assert [(f.code, f.line) for f in found] == [("T103", 3)]  # Amiri draws it: no T102.
 
 
+def test_an_arabic_quotation_in_an_english_book_is_drawn_by_amiri(tmp_path: Path) -> None:
+    """Never by a system font: PDFium names the font of every Arabic letter, and every font in the file is a packaged one."""
+    manuscript = write_book(tmp_path / "m", "en", "Book", "# One\n\nHe wrote [ولد فيكتور سيرج في بروكسل]{lang=ar} in 1890.\n",
+                            extra="author: A. Writer\n")
+    pdf, warnings = build(manuscript, tmp_path / "dist", "pdf")
+    assert warnings == []
+    arabic = [char for char in pdfread.styled_chars(pdf, 3) if "\u0600" <= char.text <= "\u06ff"]
+    assert len(arabic) >= 20 and all("Amiri" in char.font for char in arabic), {char.font for char in arabic}
+    packaged = ("SourceSerif4", "Source-Serif-4", "SourceSans3", "Source-Sans-3", "SourceCodePro", "Source-Code-Pro", "Amiri", "FrankRuhlLibre", "Frank-Ruhl-Libre")
+    assert all(any(name in font.name for name in packaged) for font in pdfread.fonts(pdf)), [font.name for font in pdfread.fonts(pdf)]
+
+
 # Slugs from titles in any script.
 
 
@@ -167,6 +179,7 @@ def test_documents_declare_language_and_direction(built) -> None:
             root = etree.fromstring(archive.read(name))
             assert (root.get("lang"), root.get(XML_LANG), root.get("dir")) == (language, language, direction), name
     assert opf.find("opf:spine", OPF).get("page-progression-direction") == direction
+    assert opf.get("dir") == direction  # on the package too, for its metadata's text
     with pikepdf.open(pdf) as document:
         assert str(document.Root.Lang) == language
         assert (document.Root.ViewerPreferences.get("/Direction") == "/R2L") == (language in RIGHT_TO_LEFT)
@@ -254,6 +267,14 @@ def test_only_names_in_latin_cyrillic_or_greek_letters_are_filed_last_word_first
         opf = etree.fromstring(archive.read("EPUB/content.opf"))
     sorts = [meta.text for meta in opf.iter("{*}meta") if meta.get("property") == "file-as"]
     assert sorts == ["Writer, A.", "مجموعة من الكتّاب"]
+
+
+def test_names_in_cyrillic_and_greek_are_filed_last_word_first_too(tmp_path: Path) -> None:
+    from samizdat.book import load_book
+
+    manuscript = write_book(tmp_path / "m", "ru", "Т", "# Один\n\nТекст.\n")
+    (manuscript / "book.yaml").write_text("title: Т\nlanguage: ru\nauthor: [Виктор Серж, Νίκος Καζαντζάκης]\n", encoding="utf-8")
+    assert load_book(manuscript).metadata.author_sorts == ("Серж, Виктор", "Καζαντζάκης, Νίκος")
 
 
 def test_a_right_to_left_paragraph_is_indented_on_the_right(arabic_pages: Path) -> None:
