@@ -140,6 +140,53 @@ def test_p103_xmp_not_pdf_x4(tmp_path: Path) -> None:
     assert codes(make_pdf(tmp_path, version="PDF/X-1a:2003")) == ["P103"]
 
 
+def _second_intent(pdf: pikepdf.Pdf) -> None:
+    pdf.Root.OutputIntents.append(pdf.Root.OutputIntents[0])
+
+
+def _no_condition(pdf: pikepdf.Pdf) -> None:
+    del pdf.Root.OutputIntents[0].OutputConditionIdentifier
+
+
+def _not_an_icc_profile(pdf: pikepdf.Pdf) -> None:
+    pdf.Root.OutputIntents[0].DestOutputProfile = pdf.make_stream(b"not a profile" * 20, N=4)
+
+
+def _a_display_profile(pdf: pikepdf.Pdf) -> None:
+    data = bytearray(PROFILE.read_bytes())
+    data[12:16] = b"mntr"
+    pdf.Root.OutputIntents[0].DestOutputProfile = pdf.make_stream(bytes(data), N=4)
+
+
+def _trapped(value: str):
+    def change(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.Metadata = pdf.make_stream(XMP.format(version="PDF/X-4").replace("<pdf:Trapped>False</pdf:Trapped>", value).encode(),
+                                            Type=Name.Metadata, Subtype=Name.XML)
+    return change
+
+
+# Every way the output intent and the identification can be wrong, each with the words of its finding.
+INTENT_AND_IDENTIFICATION = {
+    "two output intents": (_second_intent, "P102", "2 GTS_PDFX output intents"),
+    "no condition identifier": (_no_condition, "P102", "no /OutputConditionIdentifier"),
+    "not an ICC profile": (_not_an_icc_profile, "P102", "is not an ICC profile"),
+    "a display profile": (_a_display_profile, "P102", "'mntr' profile, not an output ('prtr') profile"),
+    "no XMP": (lambda pdf: pdf.Root.__delitem__("/Metadata"), "P103", "no XMP metadata stream"),
+    "no PDF/X version": (lambda pdf: pdf.Root.__setitem__("/Metadata", pdf.make_stream(XMP.replace(
+        "<pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>", "").encode(), Type=Name.Metadata, Subtype=Name.XML)),
+        "P103", "has no pdfxid:GTS_PDFXVersion"),
+    "Trapped missing": (_trapped(""), "P103", "pdf:Trapped is None"),
+    "Trapped Unknown": (_trapped("<pdf:Trapped>Unknown</pdf:Trapped>"), "P103", "pdf:Trapped is 'Unknown'"),
+}
+
+
+@pytest.mark.parametrize("case", INTENT_AND_IDENTIFICATION)
+def test_each_wrong_output_intent_or_identification_is_named(tmp_path: Path, case: str) -> None:
+    change, code, words = INTENT_AND_IDENTIFICATION[case]
+    findings = preflight(make_pdf(tmp_path, build=change))
+    assert [(f.code, words in f.message) for f in findings if f.code == code] == [(code, True)], [str(f) for f in findings]
+
+
 @pytest.mark.parametrize("boxes", [
     {"/ArtBox": [0, 0, 100, 100]},  # Both TrimBox and ArtBox.
     {"/TrimBox": None},  # Neither.

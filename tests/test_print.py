@@ -214,3 +214,13 @@ def test_proof_has_one_cell_per_page(tmp_path: Path) -> None:
     # Four to a row: the middle line of the first row crosses four page thumbnails.
     row = [image.convert("RGB").getpixel((x, 24 + 180)) != background for x in range(image.width)]
     assert sum(1 for x in range(1, len(row)) if row[x] and not row[x - 1]) == min(4, pages)
+
+
+def test_the_booklet_task_takes_its_sheet_in_any_case_and_refuses_another_in_one_line(tmp_path: Path) -> None:
+    from conftest import run_task
+
+    manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n")
+    made = run_task("booklet", "--sheet", "LETTER", "--manuscript", str(manuscript), "--dist", str(tmp_path / "dist"))
+    assert made.returncode == 0 and (tmp_path / "dist" / "t-booklet-letter.pdf").is_file()
+    refused = run_task("booklet", "--sheet", "a3", "--manuscript", str(manuscript), "--dist", str(tmp_path / "dist"))
+    assert refused.returncode == 2 and refused.stderr.strip() == "--sheet must be a4 or letter, not 'a3'"
