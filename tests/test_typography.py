@@ -150,3 +150,7 @@ def test_an_image_in_a_sentence_stays_in_the_line_and_one_alone_stands_on_its_ow
     assert abs(sentence_end.bottom - icon_line.bottom) < 1  # and the sentence ends on that line
     assert alone_page > page or alone[1] > icon_line.bottom  # below it,
     assert alone[3] - alone[1] > 3 * (icon_line.bottom - icon_line.top)  # full size
+    # and centred in the measure: the justified lines of the last full page on the same side fill it
+    measure = [word for word in pdfread.page_words(pdf, alone_page - 2) if word.bottom < 500]  # the text, not the folio
+    left, right = min(word.x0 for word in measure), max(word.x1 for word in measure)
+    assert alone[0] - left == pytest.approx(right - alone[2], abs=1.0) and alone[0] - left > 10
