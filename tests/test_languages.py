@@ -300,6 +300,24 @@ def test_right_to_left_running_heads_are_upright(arabic_pages: Path) -> None:
     assert heads and not [char.font for char in heads if "Italic" in char.font]
 
 
+def test_right_to_left_folios_and_heads_are_in_the_outer_corners_and_the_book_title_heads_the_verso(arabic_pages: Path) -> None:
+    """Bound on the right, an odd (recto) page is the left-hand one: its outer corner is on the left, a verso's on the right."""
+    width = 148 / 25.4 * 72
+    folios = {}
+    for number in range(3, 6):
+        words = pdfread.page_words(arabic_pages, number)
+        [folio] = [word for word in words if word.top > 545]
+        folios[number] = folio
+        assert folio.text == str(number)
+        if number % 2:
+            assert folio.x0 < width / 4, (number, folio)  # recto: the left-hand page, its folio at the left
+        else:
+            assert folio.x1 > width * 3 / 4, (number, folio)  # verso: at the right
+    head = [word for word in pdfread.page_words(arabic_pages, 4) if word.bottom < 45]
+    assert [word.text for word in sorted(head, key=lambda word: -word.x1)] == ["الأدب", "والثورة"]  # the book's title, read right to left
+    assert max(word.x1 for word in head) == pytest.approx(folios[4].x1, abs=1)  # in the same outer corner as the folio
+
+
 def test_a_russian_span_in_an_english_book_is_hyphenated_with_russian_patterns(tmp_path: Path) -> None:
     """English patterns have no Cyrillic letters: only a ``lang=ru`` mark makes these words break with a hyphen."""
     words = " ".join(["достопримечательностями", "высокопревосходительство", "человеконенавистничество"] * 6)
