@@ -320,7 +320,18 @@ const MODES = [[%(phone)d, "light"], [1280, "light"], [1280, "dark"]];
       const headings = await page.evaluate(() => [...document.querySelectorAll("main h2, main h3, main h4, main h5, main h6")].map(h => {
         const style = getComputedStyle(h); return [h.tagName, parseFloat(style.fontSize), parseInt(style.fontWeight), style.fontStyle]; }));
       const smallcaps = await page.evaluate(() => [...document.querySelectorAll(".smallcaps")].map(e => getComputedStyle(e).fontVariantCaps));
-      checks.push({url, width, scheme, scrollWidth, requests: seen.requests, refused: seen.refused, fonts, headings, smallcaps});
+      const colours = await page.evaluate(() => ({
+        text: getComputedStyle(document.body).color,
+        ground: [document.body, document.documentElement].map(e => getComputedStyle(e).backgroundColor).find(c => c !== "rgba(0, 0, 0, 0)") || "rgb(255, 255, 255)",
+        figures: [...document.querySelectorAll("figure img")].map(img => getComputedStyle(img).backgroundColor)}));
+      // Each note beside its call: where it is drawn, against the text column and the line of its call.
+      const sidenotes = await page.evaluate(() => [...document.querySelectorAll("main p > .sidenote, main li > .sidenote")].map(note => {
+        const box = note.getBoundingClientRect(), column = document.querySelector("main").getBoundingClientRect();
+        const call = note.previousElementSibling ? note.previousElementSibling.getBoundingClientRect() : null;
+        return {shown: getComputedStyle(note).display !== "none" && box.width > 0, left: box.left, columnRight: column.right,
+                top: box.top, callTop: call ? call.top : null};
+      }));
+      checks.push({url, width, scheme, scrollWidth, requests: seen.requests, refused: seen.refused, fonts, headings, smallcaps, colours, sidenotes});
       seen = {requests: [], refused: []};
     }
     // Then axe: only now, since axe fetches stylesheets the page's policy refuses it. On the phone in light and the
@@ -333,6 +344,15 @@ const MODES = [[%(phone)d, "light"], [1280, "light"], [1280, "dark"]];
       const axe = await page.evaluate(() => axe.run(document, {resultTypes: ["violations"]}));
       check.violations = axe.violations.map(v => [v.id, v.nodes.map(n => n.target.join(" ")).slice(0, 3)]);
     }
+    // On paper: what print media makes of the page (black on white, no navigation or side notes, link addresses).
+    await page.emulateMediaType("print");
+    const printed = await page.evaluate(() => ({
+      text: getComputedStyle(document.body).color,
+      ground: [document.body, document.documentElement].map(e => getComputedStyle(e).backgroundColor).find(c => c !== "rgba(0, 0, 0, 0)") || "rgb(255, 255, 255)",
+      hidden: [...document.querySelectorAll(".masthead, .pager, .sidenote")].map(e => getComputedStyle(e).display),
+      addresses: [...document.querySelectorAll('main a[href^="http"]')].map(a => [a.getAttribute("href"), getComputedStyle(a, "::after").content])}));
+    await page.emulateMediaType(null);
+    checks[0].printed = printed;
     results.push(...checks);
   }
   await browser.close();
@@ -364,6 +384,39 @@ def test_axe_finds_no_violation_on_any_page_light_or_dark(browser_results: list[
 def test_no_page_is_wider_than_a_phone(browser_results: list[dict]) -> None:
     widths = {r["url"]: r["scrollWidth"] for r in browser_results if r["width"] == PHONE}
     assert len(widths) == 9 and all(width <= PHONE for width in widths.values()), widths  # eight pages and the single file
+
+
+def test_the_dark_scheme_darkens_the_page_but_keeps_illustrations_on_a_light_ground(browser_results: list[dict]) -> None:
+    def brightness(colour: str) -> float:
+        red, green, blue = (float(part) for part in re.findall(r"[\d.]+", colour)[:3])
+        return (red + green + blue) / 3
+
+    for result in browser_results:
+        light = result["scheme"] == "light"
+        colours = result["colours"]
+        assert (brightness(colours["ground"]) > 200) == light and (brightness(colours["text"]) < 100) == light, result["url"]
+        assert all(brightness(ground) == 255 for ground in colours["figures"]) if not light else True, (result["url"], colours)
+    assert any(r["colours"]["figures"] for r in browser_results if r["scheme"] == "dark")  # the timeline, at least
+
+
+def test_each_note_is_set_beside_its_call_on_a_wide_screen_and_only_there(browser_results: list[dict]) -> None:
+    feature = [r for r in browser_results if r["url"].endswith("06-every-feature.html")]
+    wide, phone = [r for r in feature if r["width"] == 1280][0], [r for r in feature if r["width"] == PHONE][0]
+    assert wide["sidenotes"] and all(note["shown"] and note["left"] >= note["columnRight"] for note in wide["sidenotes"]), wide["sidenotes"]
+    calls = [note for note in wide["sidenotes"] if note["callTop"] is not None]
+    assert calls and abs(calls[0]["top"] - calls[0]["callTop"]) < 30  # level with its call's line
+    assert all(note["top"] >= note["callTop"] - 10 for note in calls)  # a later one below the one before it, never above its call
+    assert not any(note["shown"] for note in phone["sidenotes"])
+
+
+def test_pages_print_black_on_white_without_navigation_and_with_link_addresses(browser_results: list[dict]) -> None:
+    printed = [r["printed"] for r in browser_results if "printed" in r]
+    assert len(printed) == 9
+    for page in printed:
+        assert page["text"] == "rgb(0, 0, 0)" and page["ground"] == "rgb(255, 255, 255)"
+        assert set(page["hidden"]) <= {"none"}
+        assert all(content == f'" ({href})"' for href, content in page["addresses"]), page["addresses"]
+    assert any(page["addresses"] for page in printed) and sum(len(page["hidden"]) for page in printed) > 9  # pagers, mastheads, notes
 
 
 def test_headings_step_down_and_small_capitals_are_set(browser_results: list[dict]) -> None:
