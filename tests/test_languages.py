@@ -249,10 +249,10 @@ ARABIC_SENTENCE = "وُلد فيكتور سيرج في بروكسل سنة 1890�
 
 @pytest.fixture(scope="module")
 def arabic_pages(tmp_path_factory) -> Path:
-    """An Arabic book of three paragraphs (the second opens with ثانيا), long enough for running heads."""
+    """An Arabic book of three paragraphs (the second opens with ثانيا), long enough for running heads, and a line of code."""
     root = tmp_path_factory.mktemp("arabic-pages")
     chapter = f"# البداية\n\n{ARABIC_SENTENCE * 6}\n\nثانيا {ARABIC_SENTENCE * 6}\n\n{ARABIC_SENTENCE * 30}\n"
-    manuscript = write_book(root / "m", "ar", "الأدب والثورة", chapter, f"# السجن\n\n{ARABIC_SENTENCE * 5}\n",
+    manuscript = write_book(root / "m", "ar", "الأدب والثورة", chapter, f"# السجن\n\n{ARABIC_SENTENCE * 5}\n\n```\nprint(1)\n```\n",
                             extra="author: [A. Writer, مجموعة من الكتّاب]\n")
     pdf, warnings = build(manuscript, root / "dist", "pdf")
     assert warnings == []
@@ -316,6 +316,16 @@ def test_right_to_left_folios_and_heads_are_in_the_outer_corners_and_the_book_ti
     head = [word for word in pdfread.page_words(arabic_pages, 4) if word.bottom < 45]
     assert [word.text for word in sorted(head, key=lambda word: -word.x1)] == ["الأدب", "والثورة"]  # the book's title, read right to left
     assert max(word.x1 for word in head) == pytest.approx(folios[4].x1, abs=1)  # in the same outer corner as the folio
+
+
+def test_code_in_a_right_to_left_book_stays_left_to_right_from_the_left_margin(arabic_pages: Path) -> None:
+    last = pdfread.page_count(arabic_pages)
+    # (The extractor reads the line as right to left and mirrors its brackets: "print)1(".)
+    number, words = next((n, pdfread.page_words(arabic_pages, n)) for n in range(last, 2, -1) if "print" in pdfread.page_text(arabic_pages, n))
+    [code] = [word for word in words if word.text.startswith("print")]
+    arabic = [word for word in words if word.top < code.top and word.bottom < 545]
+    assert code.x0 == pytest.approx(min(word.x0 for word in arabic), abs=12)  # at the left edge of the measure, as code reads
+    assert max(word.x1 for word in arabic) - code.x1 > 100  # not flush right like the Arabic text
 
 
 def test_a_russian_span_in_an_english_book_is_hyphenated_with_russian_patterns(tmp_path: Path) -> None:
