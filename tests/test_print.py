@@ -180,31 +180,40 @@ def test_archive_variant_is_pdf_a3b(tmp_path: Path) -> None:
         assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
 
 
-def count_cells(image: Image.Image, background: tuple[int, int, int]) -> int:
-    """Connected regions that are not the background colour, on a downscaled copy."""
-    small = image.convert("RGB").resize((image.width // 6, image.height // 6), Image.NEAREST)
+def cell_boxes(image: Image.Image, background: tuple[int, int, int], step: int = 6) -> list[tuple[int, int, int, int]]:
+    """The bounding box (left, top, right, bottom) of each connected region that is not the background colour,
+    found on a copy downscaled by ``step``."""
+    small = image.convert("RGB").resize((image.width // step, image.height // step), Image.NEAREST)
     width, height = small.size
     pixels = small.load()
     seen = [[False] * height for _ in range(width)]
-    cells = 0
+    boxes = []
     for x in range(width):
         for y in range(height):
             if seen[x][y] or pixels[x, y] == background:
                 continue
-            cells += 1
             queue = deque([(x, y)])
             seen[x][y] = True
+            left, top, right, bottom = x, y, x, y
             while queue:
                 cx, cy = queue.popleft()
+                left, top, right, bottom = min(left, cx), min(top, cy), max(right, cx), max(bottom, cy)
                 for nx, ny in ((cx + 1, cy), (cx - 1, cy), (cx, cy + 1), (cx, cy - 1)):
                     if 0 <= nx < width and 0 <= ny < height and not seen[nx][ny] and pixels[nx, ny] != background:
                         seen[nx][ny] = True
                         queue.append((nx, ny))
-    return cells
+            boxes.append((left * step, top * step, (right + 1) * step, (bottom + 1) * step))
+    return boxes
+
+
+def count_cells(image: Image.Image, background: tuple[int, int, int]) -> int:
+    """Connected regions that are not the background colour, on a downscaled copy."""
+    return len(cell_boxes(image, background))
 
 
 def test_proof_has_one_cell_per_page(tmp_path: Path) -> None:
-    manuscript = write_manuscript(tmp_path / "m", *[f"# Chapter {n}\n\nText.\n" for n in range(1, 6)])
+    # Each chapter a page, each with another number of paragraphs, so that no two pages look alike.
+    manuscript = write_manuscript(tmp_path / "m", *[f"# Chapter {n}\n\n" + ("Words of the chapter, " * 10 + "end.\n\n") * n for n in range(1, 6)])
     proof = pipeline.build_proof(manuscript, tmp_path, STYLES, report=pipeline.quiet)
     assert proof.name == "t-proof.png"
     image = Image.open(proof)
@@ -214,6 +223,20 @@ def test_proof_has_one_cell_per_page(tmp_path: Path) -> None:
     # Four to a row: the middle line of the first row crosses four page thumbnails.
     row = [image.convert("RGB").getpixel((x, 24 + 180)) != background for x in range(image.width)]
     assert sum(1 for x in range(1, len(row)) if row[x] and not row[x - 1]) == min(4, pages)
+    # In reading order: the cells, read row by row and left to right, are the pages in turn. Each cell looks most
+    # like its own page as PDFium draws it, of all the pages (the blank ones before the back cover alike).
+    cells = sorted(cell_boxes(image, background), key=lambda box: (round(box[1] / 100), box[0]))
+    drawn = [pdfread.render(tmp_path / "t.pdf", number, 40).convert("L") for number in range(1, pages + 1)]
+
+    def difference(cell: tuple[int, int, int, int], page: Image.Image) -> float:
+        """Both made small (each pixel the average of a patch), so that a pixel's misalignment does not count."""
+        size = (24, 34)
+        crop = image.convert("L").crop(cell).resize(size, Image.BOX)
+        return sum(abs(a - b) for a, b in zip(crop.tobytes(), page.resize(size, Image.BOX).tobytes()))
+
+    for index, cell in enumerate(cells):
+        distances = [difference(cell, page) for page in drawn]
+        assert distances[index] == min(distances), (index, [round(d, 2) for d in distances])
 
 
 def test_the_booklet_task_takes_its_sheet_in_any_case_and_refuses_another_in_one_line(tmp_path: Path) -> None:
