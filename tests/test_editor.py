@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import pdfread
-from conftest import INVOKE, MANUSCRIPT, ROOT, STYLES, build, refusal, run_task
+from conftest import EPOCH, INVOKE, MANUSCRIPT, ROOT, STYLES, build, refusal, run_task
 from samizdat import pipeline
 from samizdat.errors import ManuscriptError
 from tiny_book import write_manuscript
@@ -248,9 +248,11 @@ class Lines:
 
 def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(tmp_path: Path) -> None:
     manuscript = write_manuscript(tmp_path / "m", "# One\n\nText.\n", "# Two\n\nMore text.\n", author="A. Writer")
+    styles = Path(shutil.copytree(ROOT / "styles", tmp_path / "styles"))
     dist = tmp_path / "dist"
-    process = subprocess.Popen([*INVOKE, "watch", "--formats", "pdf", "--manuscript", str(manuscript), "--dist", str(dist)],
-                               cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen([*INVOKE, "watch", "--formats", "pdf", "--manuscript", str(manuscript), "--dist", str(dist),
+                                "--styles", str(styles)],
+                               cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", "SOURCE_DATE_EPOCH": EPOCH})
     lines = Lines(process)
     try:
         lines.wait_for(r"^watch\s+watching")
@@ -267,6 +269,11 @@ def test_watch_rebuilds_on_save_and_keeps_watching_after_an_error(tmp_path: Path
         assert (dist / "t.pdf").read_bytes() == after_edit
         chapter.write_text(chapter.read_text().replace("[^nowhere]", ""))
         lines.wait_for(r"^watch\s+rebuilt pdf")
+        fixed = (dist / "t.pdf").read_bytes()
+        append(styles / "print.css", "\n.chapter p { letter-spacing: 0.02em; }\n")  # a save in the styles folder
+        lines.wait_for(r"^watch\s+changed: print.css")
+        lines.wait_for(r"^watch\s+rebuilt pdf")
+        assert (dist / "t.pdf").read_bytes() != fixed
         assert process.poll() is None
     finally:
         process.send_signal(signal.SIGINT)
