@@ -292,6 +292,35 @@ def test_a_dist_that_cannot_be_one_is_refused_in_one_line(where: str, tmp_path: 
     assert str(dist) in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("task, output", [("epub", "a-book.epub"), ("html", "a-book-web")])
+def test_a_full_disk_is_one_line_naming_the_output_and_the_previous_one_stays(task: str, output: str, tmp_path: Path, monkeypatch) -> None:
+    """The disk fills while the output is written (as a write() fails: the error names no file)."""
+    import errno
+    import os
+
+    from samizdat import epub, web
+
+    monkeypatch.setattr(web, "_woff2", lambda sfnt: sfnt)  # the web fonts uncompressed: test_web checks them
+    folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
+    dist = tmp_path / "dist"
+    assert run_task(task, "--manuscript", str(folder), "--dist", str(dist), "--quiet").returncode == 0
+    before = sorted((path.relative_to(dist), path.read_bytes()) for path in [dist / output, *(dist / output).rglob("*")] if path.is_file())
+
+    def full(*args, **kwargs) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if task == "epub":
+        monkeypatch.setattr(epub, "_write_reproducible", full)  # run_task forks: the task sees it
+    else:
+        write_text = Path.write_text
+        monkeypatch.setattr(Path, "write_text", lambda path, *args, **kwargs: full() if path.name == "web.css" else write_text(path, *args, **kwargs))
+    result = run_task(task, "--manuscript", str(folder), "--dist", str(dist), "--quiet")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{dist / output}: error: No space left on device; the previous outputs in dist/ are untouched"
+    after = sorted((path.relative_to(dist), path.read_bytes()) for path in [dist / output, *(dist / output).rglob("*")] if path.is_file())
+    assert after == before and not list(dist.glob(".*.part*"))
+
+
 # Messages
 
 

@@ -42,6 +42,10 @@ def atomic_output(target: Path) -> Iterator[Path]:
         yield temporary
         temporary.chmod(0o644)
         os.replace(temporary, target)
+    except OSError as error:
+        if error.filename in (None, str(temporary)):  # a full disk names no file (or the temporary one): name the output
+            error.filename = str(target)
+        raise
     finally:
         temporary.unlink(missing_ok=True)
 

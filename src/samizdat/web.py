@@ -531,5 +531,9 @@ def atomic_folder(target: Path) -> Iterator[Path]:
             os.replace(target, old)
         os.replace(temporary, target)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError as error:
+        if error.filename is None or Path(error.filename).is_relative_to(temporary):  # name the output, not the temporary folder
+            error.filename = str(target)
+        raise
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
