@@ -39,15 +39,24 @@ def atomic_output(target: Path) -> Iterator[Path]:
     """
     temporary = temporary_beside(target)
     try:
-        yield temporary
-        temporary.chmod(0o644)
-        os.replace(temporary, target)
-    except OSError as error:
-        if error.filename in (None, str(temporary)):  # a full disk names no file (or the temporary one): name the output
-            error.filename = str(target)
-        raise
+        with naming(target, temporary):
+            yield temporary
+            temporary.chmod(0o644)
+            os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def naming(target: Path, temporary: Path) -> Iterator[None]:
+    """An ``OSError`` while ``target`` is written (through ``temporary``, a file or a folder) names ``target``:
+    a write to a full disk names no file, and a temporary name means nothing to the reader."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None or Path(error.filename).is_relative_to(temporary):
+            error.filename = str(target)
+        raise
 
 
 def check_dist(dist: Path, manuscript: Path) -> None:

@@ -38,7 +38,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Matrix, Name, Operator, Page, Pdf, PdfImage, Stream
 from PIL import Image, ImageCms
 
-from .output import temporary_beside
+from .output import naming, temporary_beside
 
 MM = 72 / 25.4
 BLEED_MM = 3.0  # BleedBox = TrimBox + this on every side.
@@ -112,20 +112,21 @@ def finish_press_pdf(path: Path, profile: Path | None = None) -> None:
     """
     temporary = temporary_beside(path)
     try:
-        with pikepdf.open(path) as pdf:
-            if _finished(pdf):
-                return  # Twice would draw the marks twice.
-            converter = ColourConverter(_intent_profile(pdf) or _read(profile))
-            _remove_weasyprint_marks(pdf)
-            _Recolourer(pdf, converter).run()
-            registration = _registration_space(pdf)
-            for page in pdf.pages:
-                _set_boxes_and_marks(pdf, page, registration)
-            if profile is not None:
-                _embed_as_given(pdf, profile.read_bytes())
-            pdf.save(temporary, fix_metadata_version=False)  # Leave the PDF/X XMP exactly as written.
-        temporary.chmod(path.stat().st_mode & 0o777)  # The file it replaces was readable by all; a temporary one is not.
-        os.replace(temporary, path)
+        with naming(path, temporary):
+            with pikepdf.open(path) as pdf:
+                if _finished(pdf):
+                    return  # Twice would draw the marks twice.
+                converter = ColourConverter(_intent_profile(pdf) or _read(profile))
+                _remove_weasyprint_marks(pdf)
+                _Recolourer(pdf, converter).run()
+                registration = _registration_space(pdf)
+                for page in pdf.pages:
+                    _set_boxes_and_marks(pdf, page, registration)
+                if profile is not None:
+                    _embed_as_given(pdf, profile.read_bytes())
+                pdf.save(temporary, fix_metadata_version=False)  # Leave the PDF/X XMP exactly as written.
+            temporary.chmod(path.stat().st_mode & 0o777)  # The file it replaces was readable by all; a temporary one is not.
+            os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -40,7 +40,7 @@ from .cover import cover_html, imprint_lines
 from .errors import ManuscriptError
 from .fonts import BOOK_FONTS, MONO, SANS, SERIF, FontFace, mapped_code_points
 from .names import file_names, slugify
-from .output import CACHE_FOLDER, atomic_output, part_prefix
+from .output import CACHE_FOLDER, atomic_output, naming, part_prefix
 from .rawhtml import PHRASING
 from .render import ChapterRenderer
 from .renderers import Report
@@ -524,16 +524,13 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=part_prefix(target), suffix=".part"))
     try:
-        yield temporary
-        temporary.chmod(0o755)
-        old = temporary.with_name(f"{temporary.name}.old")
-        if target.exists():
-            os.replace(target, old)
-        os.replace(temporary, target)
-        shutil.rmtree(old, ignore_errors=True)
-    except OSError as error:
-        if error.filename is None or Path(error.filename).is_relative_to(temporary):  # name the output, not the temporary folder
-            error.filename = str(target)
-        raise
+        with naming(target, temporary):
+            yield temporary
+            temporary.chmod(0o755)
+            old = temporary.with_name(f"{temporary.name}.old")
+            if target.exists():
+                os.replace(target, old)
+            os.replace(temporary, target)
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
