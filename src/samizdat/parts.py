@@ -30,12 +30,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
+from typing import TypeVar
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, OutlineItem, Pdf, String
 
 from .pdfua import _kids
 from .typesetlog import _Collector
+
+T = TypeVar("T")
 
 # Runs a layout worker writes before a fresh one, forked from the typesetter, takes its place: a worker's own
 # memory (WeasyPrint's and Pango's caches) grows by about 0.4 MB a run, and the typesetter lays nothing out
@@ -162,7 +165,7 @@ class PartWriter:
         self.running.clear()
 
 
-def computed_in_child(compute: Callable[[], object]):
+def computed_in_child(compute: Callable[[], T]) -> T:
     """``compute()`` in a forked child, its result sent back: what it allocates goes when the child ends.
 
     Python keeps the heap a large, short-lived layout grew (the front matter of a long book, 36 MB

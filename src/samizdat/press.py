@@ -153,7 +153,8 @@ def _embed_as_given(pdf: Pdf, given: bytes) -> None:
     """
     for intent in pdf.Root.get("/OutputIntents", Array()):
         embedded = intent.get("/DestOutputProfile")
-        if isinstance(embedded, Stream) and len(given) < len(data := embedded.read_bytes()) and _icc_content(data) == _icc_content(given):
+        content = _icc_content(given)
+        if content is not None and isinstance(embedded, Stream) and len(given) < len(data := embedded.read_bytes()) and _icc_content(data) == content:
             embedded.write(given)
 
 
