@@ -321,6 +321,24 @@ def test_a_full_disk_is_one_line_naming_the_output_and_the_previous_one_stays(ta
     assert after == before and not list(dist.glob(".*.part*"))
 
 
+@pytest.mark.parametrize("raised, named", [
+    (lambda temporary: OSError(28, "No space left on device"), "output"),  # a write names no file
+    (lambda temporary: OSError(28, "No space left on device", "/the/source.png", None, str(temporary / "images" / "x.png")), "output"),  # a copy
+    (lambda temporary: OSError(28, "No space left on device", os.fsencode(temporary / "page.html")), "output"),  # a name in bytes
+    (lambda temporary: OSError(9, "Bad file descriptor", 7), 7),  # a file descriptor's number: left as it is
+    (lambda temporary: OSError("cannot identify image file"), None),  # not the system's: its own words
+])
+def test_an_error_while_an_output_is_written_names_the_output(raised, named, tmp_path: Path) -> None:
+    from samizdat.output import naming
+
+    target, temporary = tmp_path / "book-web", tmp_path / ".book-web.1-abcdefgh.part"
+    error = raised(temporary)
+    with pytest.raises(OSError) as caught, naming(target, temporary):
+        raise error
+    assert caught.value.filename == (str(target) if named == "output" else named)
+    assert caught.value.filename2 is None and (named is not None or str(caught.value) == "cannot identify image file")
+
+
 # Messages
 
 

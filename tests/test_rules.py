@@ -143,3 +143,10 @@ def test_a_folder_without_chapters_or_without_book_yaml_is_one_finding(tmp_path:
     (bare / "book.yaml").unlink()
     [finding] = findings_of(bare)
     assert (finding.code, finding.path.name) == ("M101", "book.yaml") and "missing" in finding.message
+
+
+def test_each_repeat_of_a_chapter_is_named_at_its_own_line(tmp_path: Path) -> None:
+    book_yaml = GOOD_YAML + "chapters:\n  - 01.md\n  - 02.md\n  - 01.md\n  - 01.md\n  - 03.md\n"
+    found = findings_of(write_manuscript(tmp_path, book_yaml, {"01.md": GOOD_CHAPTER, "02.md": GOOD_CHAPTER}))
+    assert [(f.line, f.message) for f in found] == [(7, "chapter '01.md' is listed twice"), (8, "chapter '01.md' is listed twice"),
+                                                    (9, "chapter '03.md' not found")]

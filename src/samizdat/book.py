@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -226,16 +227,18 @@ def _chapter_sources(manuscript: Path, metadata: Metadata, findings: Findings) -
             raise ManuscriptError("C101", manuscript, "no chapters: add *.md files or list them under 'chapters' in book.yaml")
         return sources
     listed: dict[PurePosixPath, None] = {}  # in the book's order; a dict, so that a repeat is found at once in a long book
+    seen: Counter[str] = Counter()
     for name in metadata.chapters:
         source = PurePosixPath(name)
         path = manuscript / source
-        line = metadata.lines.get(f"chapters:{name}")
+        seen[name] += 1
+        line = metadata.lines.get(f"chapters:{name}" if seen[name] == 1 else f"chapters:{name}#{seen[name]}")
         if source.is_absolute() or not _inside(path, manuscript):
             findings.add("C101", yaml_path, f"chapter '{name}' lies outside the manuscript folder", line)
         elif not path.is_file():
             findings.add("C101", yaml_path, f"chapter '{name}' not found", line)
         elif source in listed:
-            findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", metadata.lines.get(f"chapters:{name}:again", line))
+            findings.add("C101", yaml_path, f"chapter '{name}' is listed twice", line)
         else:
             listed[source] = None
     return list(listed)

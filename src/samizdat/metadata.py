@@ -12,6 +12,7 @@ import difflib
 import re
 import unicodedata
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,8 +182,11 @@ def _metadata_from(data: dict[str, _Value], path: Path, findings: Findings) -> M
         if isinstance(value.data, str):
             return (value.data.strip(),) if value.data.strip() else ()
         if isinstance(value.data, list) and all(isinstance(item.data, str) for item in value.data):
-            for item in value.data:  # an item's first line, and a repeat's (a finding about the repeat names it)
-                lines[f"{key}:{item.data}:again" if f"{key}:{item.data}" in lines else f"{key}:{item.data}"] = item.line
+            times: Counter[str] = Counter()
+            for item in value.data:  # each item's line; a repeat's under "key:item#2", "#3", …
+                name = f"{key}:{item.data.strip()}"
+                times[name] += 1
+                lines[name if times[name] == 1 else f"{name}#{times[name]}"] = item.line
             # Empty values say nothing: dropped, so that no output gets an empty author or subject.
             return tuple(item.data.strip() for item in value.data if item.data.strip())
         error(key, f"'{key}' must be text or a list of text")

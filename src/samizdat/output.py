@@ -49,14 +49,20 @@ def atomic_output(target: Path) -> Iterator[Path]:
 
 @contextmanager
 def naming(target: Path, temporary: Path) -> Iterator[None]:
-    """An ``OSError`` while ``target`` is written (through ``temporary``, a file or a folder) names ``target``:
-    a write to a full disk names no file, and a temporary name means nothing to the reader."""
+    """A system error while ``target`` is written (through ``temporary``, a file or a folder) names ``target``:
+    a write to a full disk names no file, a copy names its source first, and a temporary name means nothing
+    to the reader. An error that is not the system's (no errno: a bad image, say) keeps its own words."""
     try:
         yield
     except OSError as error:
-        if error.filename is None or Path(error.filename).is_relative_to(temporary):
-            error.filename = str(target)
+        if error.errno is not None and (error.filename is None or any(_within(name, temporary) for name in (error.filename, error.filename2))):
+            error.filename, error.filename2 = str(target), None
         raise
+
+
+def _within(name: object, folder: Path) -> bool:
+    """Whether ``name`` (an error's file name: text, bytes, a path, or a file descriptor's number) lies in ``folder``."""
+    return isinstance(name, (str, bytes, os.PathLike)) and Path(os.fsdecode(name)).is_relative_to(folder)
 
 
 def check_dist(dist: Path, manuscript: Path) -> None:

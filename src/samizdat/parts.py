@@ -184,14 +184,17 @@ def computed_in_child(compute: Callable[[], T]) -> T:
 
         _in_child(work, lambda payload: sending.send(("error", payload, [])))
     sending.close()
+    running = True
     try:
         try:
             kind, value, messages = receiving.recv()
         except EOFError:
             raise RuntimeError("a process laying out the PDF stopped (the front matter)") from None
         os.waitpid(pid, 0)
+        running = False
     except BaseException:
-        _kill(pid)
+        if running:  # once reaped, its number may be another process's
+            _kill(pid)
         raise
     finally:
         receiving.close()
@@ -318,7 +321,9 @@ class LayoutPool:
                     self._assign(worker)
                 else:
                     worker.send(None)
-                    if self._next_run < self.runs:
+                    if self._next_run < self.runs:  # retired: reaped now, so that no later fork holds its pipe
+                        os.waitpid(self._pids.pop(worker), 0)
+                        worker.close()
                         self._fork()
         self._send_starts()
 
