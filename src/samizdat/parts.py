@@ -35,7 +35,7 @@ from typing import TypeVar
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, OutlineItem, Pdf, String
 
-from .pdfua import _kids
+from .pdfua import _kids, write_id_tree
 from .typesetlog import _Collector
 
 T = TypeVar("T")
@@ -462,11 +462,7 @@ class _Joined:
                                             ParentTreeNextKey=self.next_key))
         self.document.P = root
         out.Root.StructTreeRoot = root
-        if self.ids:  # ISO 32000-1 14.7.2, as pdfua.write_id_tree writes it, without walking the merged tree again
-            id_tree = NameTree.new(out)
-            for name, element in self.ids.items():
-                id_tree[name] = element
-            root.IDTree = id_tree.obj
+        write_id_tree(out, self.ids)  # from each part's IDTree: the merged tree is not walked again
         out.Root.Names = Dictionary(Dests=self.destinations.obj)
         with out.open_outline() as outline:
             outline.root.extend(self.bookmarks)

@@ -325,11 +325,12 @@ class _Fixer:
         holds in memory and every reader walks."""
         for element in list(_walk(self.root)):
             kids = _kids(element)
-            if not any(self._anonymous_span(kid) for kid in kids):
+            anonymous = [self._anonymous_span(kid) for kid in kids]
+            if not any(anonymous):
                 continue
             inlined = []
-            for kid in kids:
-                if self._anonymous_span(kid):
+            for kid, inline in zip(kids, anonymous):
+                if inline:
                     mcid = int(kid.K[0] if isinstance(kid.K, Array) else kid.K)
                     on_page = "/Pg" in element and _same(element.Pg, kid.Pg)
                     inlined.append(mcid if on_page else Dictionary(Type=Name.MCR, Pg=kid.Pg, MCID=mcid))
@@ -405,17 +406,22 @@ def _artifact(pdf: Pdf, page: pikepdf.Page, artifacts: dict[int, Dictionary]) ->
     page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
 
 
-def write_id_tree(pdf: Pdf) -> None:
+def write_id_tree(pdf: Pdf, elements: dict[str, Dictionary] | None = None) -> None:
     """The structure tree's IDTree: every element with an ID (the notes), by that ID (ISO 32000-1 14.7.2: required
-    when any element has one)."""
+    when any element has one). ``elements`` by ID when they are known already (a merge has each part's), else
+    found by walking the tree; the first of an ID wins."""
     root = pdf.Root.StructTreeRoot
-    ids = pikepdf.NameTree.new(pdf)
-    for element in _walk(root):
-        if isinstance(element.get("/ID"), String) and element.is_indirect and str(element.ID) not in ids:
-            ids[str(element.ID)] = element
+    if elements is None:
+        elements = {}
+        for element in _walk(root):
+            if isinstance(element.get("/ID"), String) and element.is_indirect:
+                elements.setdefault(str(element.ID), element)
     if "/IDTree" in root:
         del root["/IDTree"]
-    if len(ids):
+    if elements:
+        ids = pikepdf.NameTree.new(pdf)
+        for name, element in elements.items():
+            ids[name] = element
         root.IDTree = ids.obj
 
 

@@ -27,7 +27,6 @@ never rewrites; only content streams, images and page boxes change.
 from __future__ import annotations
 
 import io
-import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Matrix, Name, Operator, Page, Pdf, PdfImage, Stream
 from PIL import Image, ImageCms
 
-from .output import naming, temporary_beside
+from .output import atomic_output
 
 MM = 72 / 25.4
 BLEED_MM = 3.0  # BleedBox = TrimBox + this on every side.
@@ -107,28 +106,23 @@ def finish_press_pdf(path: Path, profile: Path | None = None) -> None:
 
     Colours go to the output intent's own profile (the PDF's GTS_PDFX DestOutputProfile), so
     what is painted always matches what the file declares; ``profile`` (``styles/press-cmyk.icc``)
-    is used only when the PDF has none. Written to a temporary file and renamed, so a failure
+    is used when the PDF has none, and embedded as it is when the PDF's is that profile re-encoded.
+    Written to a temporary file and renamed (:func:`samizdat.output.atomic_output`), so a failure
     leaves the input as it was.
     """
-    temporary = temporary_beside(path)
-    try:
-        with naming(path, temporary):
-            with pikepdf.open(path) as pdf:
-                if _finished(pdf):
-                    return  # Twice would draw the marks twice.
-                converter = ColourConverter(_intent_profile(pdf) or _read(profile))
-                _remove_weasyprint_marks(pdf)
-                _Recolourer(pdf, converter).run()
-                registration = _registration_space(pdf)
-                for page in pdf.pages:
-                    _set_boxes_and_marks(pdf, page, registration)
-                if profile is not None:
-                    _embed_as_given(pdf, profile.read_bytes())
-                pdf.save(temporary, fix_metadata_version=False)  # Leave the PDF/X XMP exactly as written.
-            temporary.chmod(path.stat().st_mode & 0o777)  # The file it replaces was readable by all; a temporary one is not.
-            os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with pikepdf.open(path) as pdf:
+        if _finished(pdf):
+            return  # Twice would draw the marks twice.
+        converter = ColourConverter(_intent_profile(pdf) or _read(profile))
+        _remove_weasyprint_marks(pdf)
+        _Recolourer(pdf, converter).run()
+        registration = _registration_space(pdf)
+        for page in pdf.pages:
+            _set_boxes_and_marks(pdf, page, registration)
+        if profile is not None:
+            _embed_as_given(pdf, profile.read_bytes())
+        with atomic_output(path) as temporary:
+            pdf.save(temporary, fix_metadata_version=False)  # Leave the PDF/X XMP exactly as written.
 
 
 def _finished(pdf: Pdf) -> bool:
@@ -151,9 +145,9 @@ def _embed_as_given(pdf: Pdf, given: bytes) -> None:
     data stored apart where the file shares one block between tags: FOGRA39 grows from 354 KB
     to 608 KB, most of the press PDF. Same header and same data for every tag, so the same profile.
     """
+    content = _icc_content(given)
     for intent in pdf.Root.get("/OutputIntents", Array()):
         embedded = intent.get("/DestOutputProfile")
-        content = _icc_content(given)
         if content is not None and isinstance(embedded, Stream) and len(given) < len(data := embedded.read_bytes()) and _icc_content(data) == content:
             embedded.write(given)
 
