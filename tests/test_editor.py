@@ -165,6 +165,16 @@ def test_stylesheets_cannot_read_files_outside_their_folders(tmp_path: Path) -> 
     assert finding["file"].endswith("print.css") and finding["line"] == "1" and "secret.css" in finding["message"] and "refused" in finding["message"]
 
 
+def test_a_stylesheet_asking_for_a_missing_file_of_its_folder_says_it_is_missing(tmp_path: Path) -> None:
+    """Not "only files inside the folders may be used": the file is inside, and missing."""
+    styles = Path(shutil.copytree(ROOT / "styles", tmp_path / "styles"))
+    append(styles / "print.css", "\nh1::after { content: url(ornament.png); }\n")
+    [finding] = findings(refusal("pdf", MANUSCRIPT, tmp_path / "dist", styles))
+    assert finding["file"].endswith("print.css") and finding["code"] == "S101"
+    assert (styles / "print.css").read_text().splitlines()[int(finding["line"]) - 1].count("ornament.png") == 1
+    assert finding["message"].endswith("ornament.png': no such file"), finding["message"]
+
+
 def test_symlinks_out_of_the_manuscript_are_refused(manuscript_copy: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.md"
     outside.write_text("# Outside\n\nSecret words.\n")

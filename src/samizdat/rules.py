@@ -59,7 +59,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("T101", "warning", "a straight quote is left after smart punctuation"),
     Rule("T102", "warning", "a character the book fonts cannot draw"),
     Rule("T103", "warning", "a paragraph is mostly in a script its language does not use, and has no language mark"),
-    Rule("S101", "error", "a stylesheet is missing, or loads a file outside the manuscript and styles folders"),
+    Rule("S101", "error", "a stylesheet is missing, or loads a file that is missing or outside the manuscript and styles folders"),
     Rule("S102", "error", "labels.yaml in the styles folder is not valid (unknown key, wrong placeholders, bad YAML)"),
     Rule("S103", "warning", "the PDF typesetter (WeasyPrint) skipped something: a CSS rule or property it does not know, an image it could not draw"),
     Rule("P101", "error", "press PDF: a colour space the output intent does not allow (DeviceRGB with a CMYK intent), or a broken ICC-based space"),

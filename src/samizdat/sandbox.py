@@ -13,9 +13,9 @@ from .errors import ManuscriptError
 class RefusedResource(FatalURLFetchingError):
     """A document asked for something outside the allowed folders; it stops the build."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, reason: str = "only files inside the manuscript and styles folders may be used") -> None:
         self.url = url
-        super().__init__(f"refused to load '{url}': only files inside the manuscript and styles folders may be used")
+        super().__init__(f"refused to load '{url}': {reason}")
 
     def as_manuscript_error(self, styles: Path) -> ManuscriptError:
         """Name the stylesheet and line that asked for the URL; WeasyPrint does not say, so look."""
@@ -48,6 +48,8 @@ class SandboxedFetcher(URLFetcher):
         path = Path(unquote(parts.path)).resolve()
         if path in self.files:
             return URLFetcherResponse(url, self.files[path])
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+        if not any(path.is_relative_to(root) for root in self.roots):
             raise RefusedResource(url)
+        if not path.is_file():
+            raise RefusedResource(url, "no such file")
         return URLFetcherResponse(url, path.read_bytes())
