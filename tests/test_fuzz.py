@@ -2,7 +2,7 @@
 
 Every case must give a clean build or a clear ``ManuscriptError`` whose findings
 are one line each: never a traceback, never a hang (``fuzz.runner.time_limit``),
-and every EPUB that builds must pass EPUBCheck (run in one JVM beside the builds).
+and every EPUB that builds must pass EPUBCheck (run in one JVM beside the builds), every PDF our PDF/UA check.
 Every hostile case is also laid out as a PDF, and one in six of the others
 (``fuzz.runner.pdf_too``), to stay within a few minutes on two cores.
 ``SAMIZDAT_FUZZ_CASES`` changes the number of cases; ``python -m fuzz.runner FIRST

@@ -30,6 +30,7 @@ CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
     "C103": (GOOD_YAML, {"01.md": "Text before any title.\n"}, 1, "must begin with its title"),
     "C104": (GOOD_YAML, {"01.md": "# One {#same}\n\n## Two {#same}\n"}, 3, "'#same' is used twice"),
     "C105": (GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 400 + ".\n"}, 3, "a word of 401 letters"),
+    "C107": (GOOD_YAML, {"01.md": "# One\n\n## Two\n\n# Three\n\nText.\n\n<div>\n<h3>Four</h3>\n</div>\n"}, 9, "a level-3 heading follows a level-1 one"),
     "L101": (GOOD_YAML, {"01.md": "# One\n\nA [link](JaVaScRiPt:alert(1)).\n"}, 3, "only http, https, mailto and tel"),
     "L102": (GOOD_YAML, {"01.md": "# One\n\nSee [there](02.md).\n"}, 3, "'02.md' is not a chapter"),
     "L103": (GOOD_YAML, {"01.md": "# One {#one}\n\nSee [](#one) and [ *there* ](#one).\n"}, 3, "link '#one' has no text"),
@@ -117,6 +118,8 @@ FURTHER_CASES: dict[str, tuple[str, str, dict[str, str], int | None, str]] = {
     "a YAML merge key": ("M101", GOOD_YAML + "a: &b {x: 1}\nc:\n  <<: *b\n", {}, 4, "aliases (*name) are not allowed"),
     "a Python tag": ("M101", GOOD_YAML + "description: !!python/object:os.system x\n", {}, 4, "python/object:os.system' is not allowed"),
     "a custom tag": ("M101", GOOD_YAML + "description: !custom x\n", {}, 4, "the YAML tag '!custom' is not allowed"),
+    "a heading two levels down, after headings that go down one and back up": (
+        "C107", GOOD_YAML, {"01.md": "# One\n\n## Two\n\n### Three\n\n# Four\n\n### Five\n"}, 9, "a level-3 heading follows a level-1 one"),
     "a word of 301 letters": ("C105", GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 301 + " word.\n"}, 3, "a word of 301 letters"),
     "41 note calls in a paragraph": ("C105", GOOD_YAML, {"01.md": "# One\n\nCalls" + "[^a]" * 41 + ".\n\n[^a]: A note.\n"}, 3, "41 note calls"),
 }

@@ -37,6 +37,7 @@ IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
 # What is not text: the control characters (Unicode category Cc) but tab and line ends, and the noncharacters U+FFFE, U+FFFF.
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+HEADING_TAGS = frozenset(f"h{level}" for level in range(1, 7))
 RESERVED_IDS = frozenset({"contents-title"})  # Ids the outputs give to what they add (the PDF's contents).
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 # The attributes a bracketed span or fenced div may take (rule H104), and what their values must be.
@@ -132,6 +133,7 @@ class Book:
         return all(image_is_described(image.alt) for image in self.images)
 
 
+
 def load_book(manuscript: Path, styles: Path | None = None) -> Book:
     """Read, check and parse a manuscript folder (and the labels of ``styles/labels.yaml``, if any).
 
@@ -171,6 +173,7 @@ def load_book(manuscript: Path, styles: Path | None = None) -> Book:
             continue
         raw_ids = _sanitize_raw_html(tokens, path, book_ids, findings)
         raw_ids |= _check_part_attributes(tokens, path, book_ids, findings)
+        _check_heading_levels(tokens, path, findings)
         check_limits(tokens, path, findings)
         parsed.append(_Parsed(source, path, text, tokens, env, heading, _ids(tokens) | raw_ids))
     ids_by_source = {chapter.source: chapter.ids for chapter in parsed}
@@ -280,6 +283,22 @@ def _chapter_title(tokens: list[Token]) -> tuple[str, str] | None:
         if token.type != "html_block":
             return None
     return None
+
+
+def _check_heading_levels(tokens: list[Token], path: Path, findings: Findings) -> None:
+    """Each heading at most one level below the one before it (C107), Markdown's and raw HTML's alike: a screen
+    reader's outline has no gaps, and PDF/UA forbids them (ISO 14289-1 7.4.2, Matterhorn 14-003)."""
+    previous, line = 1, 1
+    for token in tokens:
+        line = token.map[0] + 1 if token.map else line
+        for heading in [token, *(token.children or [])] if token.type == "raw_block" else [token]:
+            if heading.type not in {"heading_open", "raw_open"} or heading.tag not in HEADING_TAGS:
+                continue
+            level = int(heading.tag[1])
+            if level > previous + 1:
+                findings.add("C107", path, f"a level-{level} heading follows a level-{previous} one: a level is skipped "
+                                           f"(use {'#' * (previous + 1)} or <h{previous + 1}>)", line)
+            previous = level
 
 
 def heading_text(inline: Token) -> str:

@@ -125,10 +125,11 @@ def scripts_of(language: str) -> frozenset[str]:
 
 
 def image_is_described(alt: str) -> bool:
-    """The one definition of a described image, for rule I102 and the EPUB's accessibility claims."""
+    """The one definition of a described image, for rule I102 and the EPUB's accessibility claims (the PDF makes
+    any other image an artifact: :meth:`samizdat.pdfua._Fixer.decorative_images`)."""
     return bool(alt.strip())
 
 
 def _missing_alt(image: Token, path: Path, line: int, findings: Findings) -> None:
     if not image_is_described("".join(child.content for child in image.children or [])):
-        findings.add("I102", path, f"image '{image.attrGet('src')}' has no alt text: describe it for readers who cannot see it", line)
+        findings.add("I102", path, f"image '{image.attrGet('src')}' has no alt text: describe it for readers who cannot see it (without, it is treated as decoration)", line)

@@ -1,7 +1,7 @@
 """PDF/UA-1 for the pamphlet: WeasyPrint's structure tree, corrected, and our own PDF/UA check.
 
 WeasyPrint 70 tags the PDF from its layout boxes (``weasyprint/pdf/tags.py``), page by page.
-Six things it gets wrong are put right here, after it has written the file:
+Seven things it gets wrong are put right here, after it has written the file:
 
 - Running heads and folios (CSS margin boxes) are marked content with MCIDs whose
   structure elements hang from nothing: tagged, but not in the tree. Upstream keeps
@@ -14,6 +14,8 @@ Six things it gets wrong are put right here, after it has written the file:
   reader reads every dot. They become ``/Artifact <</Type /Layout>>`` (ISO 32000-1 14.8.2.2, a
   purely cosmetic typographical element), and the link annotations over them move to the
   element the dots were in.
+- An image with no alt text is a ``Figure`` without ``Alt`` (and WeasyPrint logs an error). HTML, and the
+  EPUB, read ``alt=""`` as decoration; here it becomes an ``/Artifact`` (ISO 14289-1 7.3), its element goes.
 - A footnote is a ``Span`` in a ``NonStruct`` footnote area at the page's end; its call a
   ``NonStruct``. The footnote becomes a ``Note`` with the note's HTML id as its ID
   (ISO 14289-1 7.9, Matterhorn 19-003), the call a ``Reference`` whose ``Ref`` (the
@@ -175,6 +177,7 @@ class _Fixer:
     def run(self) -> None:
         self.artifact_margins()
         self.artifact_leaders()
+        self.decorative_images()
         self.notes()
         self.merge_continuations()
         self.languages()
@@ -217,7 +220,6 @@ class _Fixer:
     def artifact_leaders(self) -> None:
         """The dots a CSS ``leader()`` draws between a title and its page number in the contents are a layout
         artifact (ISO 32000-1 14.8.2.2), not text: tagged, a screen reader reads every dot of every line."""
-        pages = {page.objgen: page for page in self.pdf.pages}
         dots: dict[tuple[int, int], set[int]] = {}  # page → MCIDs
         for element in [e for e in _walk(self.root) if (s := self.source(e)) and s.leader]:
             kept = []  # The link annotations over the dots (OBJR), which go to the element the dots were in.
@@ -235,9 +237,36 @@ class _Fixer:
                 elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.OBJR and "/StructParent" in kid.Obj:
                     self.parent_tree[int(kid.Obj.StructParent)] = parent
             parent.K = Array([new for kid in _kids(parent) for new in (kept if _is_element(kid) and _same(kid, element) else [kid])])
-        for objgen, mcids in dots.items():
+        self._remark(dots, Dictionary(Type=Name.Layout))
+
+    # Images without alt text
+
+    def decorative_images(self) -> None:
+        """An image with no alt text (``alt=""``) is decoration, in HTML's terms and the EPUB's: here an artifact
+        (ISO 14289-1 7.3), not a ``Figure`` with nothing to say. A paragraph left empty by it goes too."""
+        marks: dict[tuple[int, int], set[int]] = {}
+        for element in list(_walk(self.root)):
+            source = self.source(element)
+            if element.get("/S") != Name.Figure or not source or source.tag != "img" or (source.element.get("alt") or "").strip():
+                continue
+            for kid in _kids(element):
+                if isinstance(kid, int) and "/Pg" in element:
+                    marks.setdefault(element.Pg.objgen, set()).add(kid)
+                elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
+                    marks.setdefault(kid.Pg.objgen, set()).add(int(kid.MCID))
+            parent = element.P
+            parent.K = Array([kid for kid in _kids(parent) if not (_is_element(kid) and _same(kid, element))])
+            if not _kids(parent) and parent.get("/S") == Name.P and _is_element(parent.get("/P")):
+                grandparent = parent.P
+                grandparent.K = Array([kid for kid in _kids(grandparent) if not (_is_element(kid) and _same(kid, parent))])
+        self._remark(marks, Dictionary())
+
+    def _remark(self, marks: dict[tuple[int, int], set[int]], properties: Dictionary) -> None:
+        """The marked content with these MCIDs (by page) becomes artifacts with ``properties``, out of the parent tree."""
+        pages = {page.objgen: page for page in self.pdf.pages} if marks else {}
+        for objgen, mcids in marks.items():
             page = pages[objgen]
-            _artifact(self.pdf, page, {mcid: Dictionary(Type=Name.Layout) for mcid in mcids})
+            _artifact(self.pdf, page, {mcid: properties for mcid in mcids})
             marked = _number(self.parent_tree, page.StructParents)
             for mcid in mcids:
                 marked[mcid] = None

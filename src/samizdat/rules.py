@@ -41,6 +41,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("C104", "error", "a heading or element id is used twice in the book"),
     Rule("C105", "error", "a chapter asks too much of the typesetter: a giant word, too many note calls in a paragraph, too deep nesting"),
     Rule("C106", "error", "laying a chapter out for the PDF used more processor time than the limit (SAMIZDAT_LAYOUT_TIMEOUT, default 300 s)"),
+    Rule("C107", "error", "a heading skips a level (### right after #): an outline with a gap, which PDF/UA forbids"),
     Rule("L101", "error", "a link leaves the book by a scheme other than http, https, mailto or tel"),
     Rule("L102", "error", "an internal link does not reach a chapter, or a heading in it"),
     Rule("L103", "error", "a link has no text (nor an image with alt text) for a screen reader to say"),

@@ -115,6 +115,7 @@ class _Builder:
     labels: set[str] = field(default_factory=set)
     raw_ids: set[str] = field(default_factory=set)
     current: str = ""  # The chapter being written: links and images are relative to its folder.
+    level: int = 1  # The level of the chapter's last heading: the next may go one deeper (C107), or any way up.
 
     def relative(self, name: str) -> str:
         """``name`` (manuscript-relative) as a URL from the current chapter, escaped; sometimes in ``<…>`` instead."""
@@ -244,13 +245,14 @@ class _Builder:
     def _chapter(self, name: str) -> str:
         rng = self.rng
         blocks = [f"# {self._inline(3)}"]
+        self.level = 1
         if rng.random() < 0.1:
             blocks[0] = rng.choice(["# ![only an image](images/dot.png)", "# `code`", "# <b>raw</b>", "# &#x1F600;", "# \\#", "# [^1]"])
             self.labels.add("1")
         if self.bad(0.05):
             blocks[0] = rng.choice(["#", "Text first.\n\n# Later", "# {#part:one}"])
         for heading_id in self.ids[name]:
-            blocks.append(f"{'#' * rng.randint(2, 4)} {self._inline(2)} {{#{heading_id}}}")
+            blocks.append(f"{'#' * self._heading_level(4)} {self._inline(2)} {{#{heading_id}}}")
         for _ in range(rng.randint(1, 8)):
             blocks.append(self._block(depth=0))
         defined = set(self.labels)
@@ -267,6 +269,11 @@ class _Builder:
             text = text[:position] + rng.choice(HOSTILE_TEXT) + text[position:]
         return text
 
+    def _heading_level(self, deepest: int) -> int:
+        """A section's level: at most one below the last heading's, but in a hostile case now and then any (C107)."""
+        self.level = self.rng.randint(2, deepest if self.bad(0.2) else max(2, min(deepest, self.level + 1)))
+        return self.level
+
     def _block(self, depth: int) -> str:
         rng = self.rng
         kinds = ["para"] * 5 + ["heading", "list", "quote", "table", "code", "hr"]
@@ -278,7 +285,7 @@ class _Builder:
         if kind == "para":
             return self._inline(rng.randint(1, 30))
         if kind == "heading":
-            return f"{'#' * rng.randint(2, 6)} {self._inline(3)}"
+            return f"{'#' * self._heading_level(6)} {self._inline(3)}"
         if kind == "list":
             marker = rng.choice(["-", "*", "1."])
             items = [self._block(depth + 1).replace("\n", "\n   ") for _ in range(rng.randint(1, 3))]

@@ -2,7 +2,7 @@
 
 Outcomes: ``clean`` (every output built), ``error`` (a clear ``ManuscriptError``),
 ``traceback`` (any other exception), ``hang`` (a stage ran past the time limit),
-``blowup`` (``MemoryError``) and ``invalid`` (an EPUB that EPUBCheck rejects).
+``blowup`` (``MemoryError``) and ``invalid`` (an EPUB that EPUBCheck rejects, or a PDF that fails our PDF/UA check).
 
 ``python -m fuzz.runner FIRST COUNT`` (from ``tests/``) prints the counts and each failure.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from environment import epubcheck_batch
-from samizdat import pipeline
+from samizdat import pdfua, pipeline
 from samizdat.errors import ManuscriptError
 
 from .manuscripts import Case, make_case
@@ -105,6 +105,9 @@ def run_case(case: Case, root: Path, seconds: float, outputs: tuple[str, ...] = 
             return result
         if stage == "epub":
             result.epub = outputs[0]
+        if stage == "pdf" and (findings := pdfua.check(outputs[0])):  # a PDF that breaks its PDF/UA claim
+            result.outcome, result.detail = "invalid", "; ".join(str(finding) for finding in findings[:5])
+            return result
     result.stage = ""
     return result
 
