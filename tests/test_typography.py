@@ -154,3 +154,57 @@ def test_an_image_in_a_sentence_stays_in_the_line_and_one_alone_stands_on_its_ow
     measure = [word for word in pdfread.page_words(pdf, alone_page - 2) if word.bottom < 500]  # the text, not the folio
     left, right = min(word.x0 for word in measure), max(word.x1 for word in measure)
     assert alone[0] - left == pytest.approx(right - alone[2], abs=1.0) and alone[0] - left > 10
+
+
+def _german_paragraphs() -> str:
+    """Fourteen paragraphs of long German words, in an order fixed by the seed: long words hyphenate often."""
+    import random
+
+    words = ("Die Arbeiterbewegung entwickelte in den Jahrzehnten vor dem Ersten Weltkrieg eine außerordentliche "
+             "Organisationsfähigkeit, deren Gewerkschaftsverbände und Bildungsvereine eine Gegenöffentlichkeit schufen. "
+             "Die Revolutionsregierung verstaatlichte die Schwerindustrie, während die Bauernschaft ihre Getreidelieferungen "
+             "verweigerte und die Versorgungslage der Großstädte sich dramatisch verschlechterte. Die Unabhängigkeitserklärung "
+             "der Randgebiete, die Bürgerkriegsfronten und die Wirtschaftsblockade zwangen die Parteiführung zu "
+             "Zwangsmaßnahmen, die viele Zeitgenossen als Verrat an den ursprünglichen Zielen empfanden. Serge beschrieb "
+             "diese Widersprüchlichkeiten mit schonungsloser Aufrichtigkeit in seinen Erinnerungen eines Revolutionärs, "
+             "die zu den eindrucksvollsten Selbstzeugnissen der Zwischenkriegszeit gehören.").split()
+    shuffled = random.Random(3)
+    paragraphs = []
+    for _ in range(14):
+        shuffled.shuffle(words)
+        paragraphs.append(" ".join(words[:shuffled.randint(60, 110)]) + ".")
+    return "\n\n".join(paragraphs)
+
+
+def _set(pdf: Path) -> tuple[int, int, list[str]]:
+    """Justified lines set loose (mean word space over twice the book's median), lines ending in a hyphen, and the
+    last line of each page of text, as PDFium reads the pages."""
+    rows: list[tuple[str, float]] = []
+    page_ends = []
+    for text, words in pdfread.texts_and_words(pdf)[2:]:  # after the cover and contents
+        lines: dict[int, list] = {}
+        for word in words:
+            lines.setdefault(round(word.top), []).append(word)
+        body = [sorted(line, key=lambda w: w.x0) for top, line in sorted(lines.items()) if len(line) >= 4]
+        rows += [(" ".join(w.text for w in line), sum(b.x0 - a.x1 for a, b in zip(line, line[1:])) / (len(line) - 1)) for line in body]
+        page_ends += [" ".join(w.text for w in body[-1])] if body else []
+    normal = sorted(gap for _, gap in rows)[len(rows) // 2]
+    return sum(gap > 2 * normal for _, gap in rows), sum(bool(re.search(r"\w-$", line)) for line, _ in rows), page_ends
+
+
+def test_a_word_split_across_a_page_turn_is_set_whole_and_its_paragraph_stays_hyphenated(tmp_path: Path, monkeypatch) -> None:
+    """The word goes whole to one page; its paragraph keeps its hyphens, and so fewer loose lines than when the
+    whole paragraph was set unhyphenated (which the build still does when it cannot find the word)."""
+    from samizdat import pdf
+
+    manuscript = tmp_path / "manuscript"
+    manuscript.mkdir()
+    (manuscript / "book.yaml").write_text("title: Probe\nlanguage: de\nauthor: A. Schreiber\n", encoding="utf-8")
+    (manuscript / "01.md").write_text(f"# Erinnerungen\n\n{_german_paragraphs()}\n", encoding="utf-8")
+    kept_whole = _set(build("pdf", manuscript, tmp_path / "whole"))
+    monkeypatch.setattr(pdf, "WORD", re.compile("(?!)"))  # no word found: each such paragraph is set unhyphenated
+    unhyphenated = _set(build("pdf", manuscript, tmp_path / "unhyphenated"))
+    for _, _, page_ends in (kept_whole, unhyphenated):
+        assert len(page_ends) >= 4 and not [end for end in page_ends if re.search(r"\w-$", end)]
+    assert kept_whole[1] > unhyphenated[1]  # more hyphens
+    assert kept_whole[0] < unhyphenated[0]  # fewer loose lines

@@ -9,11 +9,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -58,11 +59,29 @@ class PdfChapterRenderer(ChapterRenderer):
         note = next(note for note in env["chapter"].notes if note.id == meta["note_id"])
         return f'<span class="footnote" id="{note.id}">{self._note_text(note.tokens, env)}</span>'
 
+    def render_chapter(self, chapter: Chapter, whole_words: WholeWords) -> str:
+        """The chapter's HTML, with ``whole_words`` (by paragraph name) kept whole: see :meth:`Typesetter._render`."""
+        return self.render(chapter.tokens, self.options, {"chapter": chapter, "whole_words": whole_words})
+
     def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-        """Every paragraph gets a name (``data-p``), so that layout can turn its hyphenation off (see ``hyphenated_page_ends``)."""
+        """Every paragraph gets a name (``data-p``), so that layout can keep a word of it whole, or turn its hyphenation
+        off (see ``hyphenated_page_ends``)."""
         number = env["paragraphs"] = env.get("paragraphs", 0) + 1
-        tokens[idx].attrSet("data-p", f"{env['chapter'].id}-{number}")
+        env["paragraph"] = f"{env['chapter'].id}-{number}"
+        tokens[idx].attrSet("data-p", env["paragraph"])
         return self.renderToken(tokens, idx, options, env)
+
+    def paragraph_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        env["paragraph"] = None
+        return self.renderToken(tokens, idx, options, env)
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        """Text; a word laid out split across a page turn is kept whole in a ``span.whole`` (styles/print.css)."""
+        html = escape(tokens[idx].content, quote=False)
+        words = env.get("whole_words", {}).get(env.get("paragraph"))
+        if not words:
+            return html
+        return WORD.sub(lambda match: f'<span class="whole">{match[0]}</span>' if _word_key(match[0]) in words else match[0], html)
 
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         """Code, one block per source line, so that a wrapped line hangs under its first characters."""
@@ -111,10 +130,11 @@ def _document(book: Book, body: list[str]) -> str:
     )
 
 
-def book_html(book: Book) -> str:
+def book_html(book: Book, whole_words: WholeWords | None = None) -> str:
     """The whole book as one HTML document: cover, contents, chapters with inline footnotes."""
     renderer = PdfChapterRenderer(book)
-    return _document(book, [cover_html(book.metadata, book.locale), _contents(book), *(_chapter(renderer, chapter, book) for chapter in book.chapters)])
+    chapters = [_chapter(renderer, chapter, book, whole_words) for chapter in book.chapters]
+    return _document(book, [cover_html(book.metadata, book.locale), _contents(book), *chapters])
 
 
 def _contents(book: Book, starts: dict[str, int] | None = None) -> str:
@@ -132,11 +152,11 @@ def _contents(book: Book, starts: dict[str, int] | None = None) -> str:
     )
 
 
-def _chapter(renderer: PdfChapterRenderer, chapter: Chapter, book: Book) -> str:
+def _chapter(renderer: PdfChapterRenderer, chapter: Chapter, book: Book, whole_words: WholeWords | None = None) -> str:
     # An empty marker carries the running title: set where the chapter opens, so
     # `first-except` hides the head on that page and shows it on every later one.
     marker = f'<div class="running-title" data-title="{escape(book.metadata.title)}"></div>'
-    html = renderer.render_tokens(chapter.tokens, chapter)
+    html = renderer.render_chapter(chapter, whole_words or {})
     return f'<section class="chapter" role="doc-chapter" aria-labelledby="{chapter.id}">\n{marker}\n{html}</section>'
 
 
@@ -187,17 +207,27 @@ class Typesetter:
         self.run_length = run_length
         self.part_folder: Path | None = None  # The parts last written (kept in watch mode: unchanged ones are not written again).
 
-    def _render(self, html: str, extra_css: str = ""):
-        """Lay out ``html``; where a page ends on a hyphenated line, lay it out again with that paragraph unhyphenated."""
+    def _render(self, html: str, extra_css: str = "", remake: Callable[[WholeWords], str] | None = None):
+        """Lay out ``html``; where a page ends on a hyphenated line, lay it out again with that word kept whole
+        (``remake`` makes the HTML so); where that cannot be (no ``remake``, or the word is not found in one piece
+        of text), with that paragraph unhyphenated. Keeping the one word whole leaves the rest of the paragraph
+        hyphenated: unhyphenated, its lines were set loose (word spaces of twice the normal and more)."""
+        whole: dict[str, set[str]] = {}
         unhyphenated: list[str] = []
         for _ in range(MAX_RELAYOUTS + 1):
             css = extra_css + "".join(f'p[data-p="{name}"] {{ hyphens: manual; }}\n' for name in unhyphenated)
             stylesheets = self.stylesheets + ([self.weasy.css(css)] if css else [])
             document = self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
-            names = [name for name in hyphenated_page_ends(document) if name not in unhyphenated]
-            if not names:
+            ends = [(name, words) for name, words in hyphenated_page_ends(document) if name not in unhyphenated]
+            if not ends:
                 break
-            unhyphenated += names
+            for name, words in ends:
+                if remake and words and not words <= whole.get(name, set()):
+                    whole.setdefault(name, set()).update(words)
+                else:
+                    unhyphenated.append(name)
+            if remake and whole:
+                html = remake({name: frozenset(words) for name, words in whole.items()})
         return document
 
     def _serve_images(self, book: Book) -> None:
@@ -208,7 +238,7 @@ class Typesetter:
         """The book as one WeasyPrint document: the reference that :meth:`parts`, which every build uses
         (faster, and only what changed is laid out again), is tested against page for page."""
         self._serve_images(book)
-        return self._stamped(self._with_back_matter(book, self._render(book_html(book))))
+        return self._stamped(self._with_back_matter(book, self._render(book_html(book), remake=partial(book_html, book))))
 
     def _with_back_matter(self, book: Book, document):
         """The text's pages, the blanks that make a multiple of four, and the outside back cover last."""
@@ -322,11 +352,11 @@ class Typesetter:
         back_pages = self._back_pages(book, last_page)
         yield Part(back_order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
 
-    def _cached(self, slot: str, html: str, extra_css: str = "", images: str = ""):
+    def _cached(self, slot: str, html: str, extra_css: str = "", images: str = "", remake: Callable[[WholeWords], str] | None = None):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
         key = (html, extra_css, images)
         if slot not in self.slots or self.slots[slot][0] != key:
-            self.slots[slot] = (key, self._render(html, extra_css))
+            self.slots[slot] = (key, self._render(html, extra_css, remake))
         return self.slots[slot][1]
 
     def _front(self, book: Book, starts: dict[str, int], slot: str):
@@ -340,8 +370,11 @@ class Typesetter:
         chapter = book.chapters[index]
         numbering = f"html {{ counter-reset: footnote {first_note - 1}; }}\n"
         images = hashlib.sha256(b"".join(asset.content for asset in book.assets if asset.name in chapter.assets)).hexdigest()
+        def html(whole_words: WholeWords | None = None) -> str:
+            return _document(book, [_chapter(renderer, chapter, book, whole_words)])
+
         with without_margin_boxes():
-            return self._cached(f"chapter-{index}", _document(book, [_chapter(renderer, chapter, book)]), numbering, images)
+            return self._cached(f"chapter-{index}", html(), numbering, images, remake=html)
 
     def write(self, document, target: Path, variant: str) -> None:
         with atomic_output(target) as temporary:
@@ -558,36 +591,57 @@ def fewer_collections() -> Iterator[None]:
 
 
 MAX_RELAYOUTS = 3  # A fix can move later page breaks; a few rounds settle any book seen so far.
+HYPHENS = ("-", "\u2010", "\u00ad")
+WORD = re.compile(r"[\w\u00ad]+(?:[-\u2010][\w\u00ad]+)*")  # a word, hyphenated compounds whole
+WholeWords = Mapping[str, frozenset[str]]  # paragraph name → the words, as _word_key spells them, kept whole in it
 
 
-def hyphenated_page_ends(document) -> list[str]:
-    """The ``data-p`` names of paragraphs whose last line on a page ends in a hyphen: a word split across a page turn.
+def _word_key(word: str) -> str:
+    """A word as the text and the laid-out lines both spell it: no soft hyphens, one kind of hyphen."""
+    return word.replace("\u00ad", "").replace("\u2010", "-")
+
+
+def hyphenated_page_ends(document) -> list[tuple[str, frozenset[str]]]:
+    """The paragraphs (``data-p`` names) whose last line on a page ends in a hyphen, a word split across a page
+    turn, each with that word as :func:`_word_key` spells it (whole, and with the hyphen where the text has one;
+    empty when the next page does not go on with the paragraph).
 
     WeasyPrint has no ``hyphenate-limit-last``, so the laid-out pages are read: the last line box of each
-    page's body (not its margin boxes or footnote area).
+    page's body (not its margin boxes or footnote area), and the first of the next page.
     """
     from weasyprint.formatting_structure import boxes
 
-    def last_line(box, paragraph: str | None) -> tuple[object, str | None] | None:
-        """The last line box under ``box`` and the ``data-p`` of the paragraph holding it."""
+    def line(box, paragraph: str | None, last: bool) -> tuple[object, str | None] | None:
+        """The last (or first) line box under ``box`` and the ``data-p`` of the paragraph holding it."""
         if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)):
             return None
         if box.element is not None and box.element.get("data-p"):
             paragraph = box.element.get("data-p")
         if isinstance(box, boxes.LineBox):
             return box, paragraph
-        for child in reversed(getattr(box, "children", [])):
-            if (found := last_line(child, paragraph)) is not None:
+        children = getattr(box, "children", [])
+        for child in reversed(children) if last else children:
+            if (found := line(child, paragraph, last)) is not None:
                 return found
         return None
 
-    names = []
-    for page in document.pages:
-        line, paragraph = last_line(page._page_box, None) or (None, None)
-        texts = [box.text for box in line.descendants() if isinstance(box, boxes.TextBox)] if line else []
-        if paragraph and texts and texts[-1].rstrip().endswith(("-", "\u2010", "\u00ad")):
-            names.append(paragraph)
-    return names
+    def texts(line_box) -> list[str]:
+        return [box.text for box in line_box.descendants() if isinstance(box, boxes.TextBox)] if line_box else []
+
+    ends = []
+    for number, page in enumerate(document.pages):
+        last, paragraph = line(page._page_box, None, last=True) or (None, None)
+        text = texts(last)[-1].rstrip() if texts(last) else ""
+        if not (paragraph and text.endswith(HYPHENS)):
+            continue
+        following = line(document.pages[number + 1]._page_box, None, last=False) if number + 1 < len(document.pages) else None
+        words: frozenset[str] = frozenset()
+        if following and following[1] == paragraph and (rest := WORD.match("".join(texts(following[0])).lstrip())):
+            head = WORD.findall(text.rstrip("".join(HYPHENS)))  # the split word's first part ends the line
+            if head:
+                words = frozenset({_word_key(head[-1] + rest[0]), _word_key(head[-1] + "-" + rest[0])})
+        ends.append((paragraph, words))
+    return ends
 
 
 def _check_print_resolution(book: Book, setter: Typesetter) -> None:
