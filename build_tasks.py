@@ -16,10 +16,9 @@ from typing import TypeVar
 from invoke import Collection, Exit, task
 
 from samizdat import pipeline
-from samizdat.errors import ManuscriptError
+from samizdat.errors import BadSetting, ManuscriptError
 from samizdat.renderers import REGISTRY
 from samizdat.rules import catalogue_text
-from samizdat.watchdog import BadSetting
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pikepdf
@@ -27,10 +28,10 @@ from conftest import INVOKE, ROOT, run_task
 from fuzz.manuscripts import SVG_CLEAN, png, png_bomb
 from samizdat import epub as epub_renderer, pdf as pdf_renderer, pipeline
 from samizdat.book import load_book
-from samizdat.errors import ManuscriptError
+from samizdat.errors import BadSetting, ManuscriptError
 from samizdat.output import CACHE_FOLDER
 from samizdat.typesetlog import typesetter_findings
-from samizdat.watchdog import BadSetting, layout_limit, watching
+from samizdat.watchdog import layout_limit, watching
 
 pytestmark = pytest.mark.long  # several builds through invoke, stopped and timed out
 
@@ -386,6 +387,36 @@ def test_the_time_limit_is_300_seconds_unless_the_machine_sets_another(monkeypat
                       env={**os.environ, "SAMIZDAT_LAYOUT_TIMEOUT": "five minutes"})
     assert result.returncode == 2 and result.stderr.splitlines()[-1].startswith("error: SAMIZDAT_LAYOUT_TIMEOUT must be"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("wrong", ["yesterday", "-5", "1.5", "99999999999999"])
+def test_a_source_date_epoch_that_is_no_time_stops_the_build_in_one_line(tmp_path: Path, wrong: str) -> None:
+    result = run_task("epub", "--manuscript", str(manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})), "--dist", str(tmp_path / "dist"),
+                      env={**os.environ, "SOURCE_DATE_EPOCH": wrong})
+    assert result.returncode == 2 and result.stderr == (f"error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
+                                                        f"such as 1764000000, not '{wrong}'\n"), result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.parametrize("epoch, modified", [(None, None), ("0", "1970-01-01T00:00:00Z"), ("5000000000", "2128-06-11T08:53:20Z")])
+def test_the_epub_is_dated_source_date_epoch_any_year_a_date_can_hold_or_else_now(tmp_path: Path, monkeypatch, epoch: str | None,
+                                                                                  modified: str | None) -> None:
+    """A zip entry's date holds the years 1980 to 2107 alone; the EPUB's own date any."""
+    if epoch is None:
+        monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    else:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    before = time.time()
+    [epub] = pipeline.build("epub", manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}), tmp_path / "dist", STYLES,
+                            report=pipeline.quiet, warn=pipeline.quiet)
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/content.opf"))
+    [stamp] = opf.xpath("//opf:meta[@property='dcterms:modified']/text()", namespaces={"opf": "http://www.idpf.org/2007/opf"})
+    if modified is None:
+        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        assert before - 1 <= moment <= time.time() + 1
+    else:
+        assert stamp == modified
 
 
 def test_the_watchdog_counts_processor_time_and_leaves_other_timers_as_it_found_them(tmp_path: Path) -> None:

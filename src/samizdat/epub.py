@@ -366,7 +366,7 @@ def _write_reproducible(packed: BinaryIO, path: Path, date_time: tuple[int, ...]
             package = etree.fromstring(entries[name])
             package.set("{http://www.w3.org/XML/1998/namespace}lang", language)
             entries[name] = etree.tostring(package, xml_declaration=True, encoding="utf-8", pretty_print=True)
-    date_time = max(date_time, (1980, 1, 1, 0, 0, 0))
+    date_time = min(max(date_time, (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))  # what a zip entry's date can hold
     with zipfile.ZipFile(path, "w") as out:
         for name in ["mimetype", *sorted(set(entries) - {"mimetype"})]:
             info = zipfile.ZipInfo(name, date_time=date_time)

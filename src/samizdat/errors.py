@@ -89,3 +89,9 @@ class Findings:
 
 def _rebuild_error(findings: tuple[Finding, ...]) -> ManuscriptError:
     return ManuscriptError.from_findings(list(findings))
+
+
+class BadSetting(Exception):
+    """A setting of the machine that builds (an environment variable such as ``SAMIZDAT_LAYOUT_TIMEOUT`` or
+    ``SOURCE_DATE_EPOCH``) is not valid; ``str()`` is the one line a user sees."""
+

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .book import Book, load_book
+from .dates import build_time
 from .errors import Findings, ManuscriptError
 from .fingerprint import code_fingerprint, folder_digest
 from .output import atomic_output, check_dist, remove_stale_parts
 from .renderers import REGISTRY, Report, renderer
 from .typesetlog import typesetter_findings
+from .watchdog import layout_limit
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -45,6 +47,13 @@ class Stopwatch:
 
     def __str__(self) -> str:
         return f"{time.perf_counter() - self.start:.2f}s"
+
+
+def check_settings() -> None:
+    """The settings of the machine (``SOURCE_DATE_EPOCH``, ``SAMIZDAT_LAYOUT_TIMEOUT``), read before any work:
+    a wrong one is one line (:class:`samizdat.errors.BadSetting`), not an error deep in a worker."""
+    build_time()
+    layout_limit()
 
 
 def load(manuscript: Path, styles: Path, report: Report, warn: Report = to_stderr) -> Book:
@@ -80,6 +89,7 @@ def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Repo
     What the typesetter says while rendering goes to ``render_warn`` (default: ``warn``).
     """
     clock = Stopwatch()
+    check_settings()
     check_dist(dist, manuscript)
     remove_stale_parts(dist)
     book = load(manuscript, styles, report, warn)
@@ -129,6 +139,7 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
     naming the new ones (``build_tasks`` prints it), since "untouched" would be untrue.
     """
     clock = Stopwatch()
+    check_settings()
     check_dist(dist, manuscript)
     remove_stale_parts(dist)
     stamp_path = dist / STAMP

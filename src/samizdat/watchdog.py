@@ -33,14 +33,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ManuscriptError
+from .errors import BadSetting, ManuscriptError
 
 VARIABLE = "SAMIZDAT_LAYOUT_TIMEOUT"
 DEFAULT_SECONDS = 300.0
-
-
-class BadSetting(Exception):
-    """``SAMIZDAT_LAYOUT_TIMEOUT`` is not a number of seconds."""
 
 
 class _Expired(BaseException):
