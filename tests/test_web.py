@@ -113,6 +113,8 @@ def test_pages_link_to_their_neighbours(builds: dict[str, Path]) -> None:
     assert first.cssselect("nav.pager a[rel=next]")[0].get("href") == "02-prison-spain-and-russia.html"
     assert last.cssselect("nav.pager a[rel=prev]")[0].get("href") == "06-every-feature.html"
     assert not last.cssselect("nav.pager a[rel=next]")
+    # Two navigation landmarks on a page, two names: the pager is not a second "Contents".
+    assert first.cssselect("nav.pager")[0].get("aria-label") == "Chapters"
 
 
 def test_every_internal_link_and_fragment_resolves(builds: dict[str, Path]) -> None:

@@ -285,7 +285,7 @@ def site_pages(book: Book, images: dict[str, str], head: Sequence[str]) -> dict[
             links.append(f'<a class="next" rel="next" href="{following[0]}">{escape(following[1])} <span aria-hidden="true">{forward}</span></a>')
         body = (f'<header class="masthead"><a href="{INDEX}">{escape(meta.title)}</a></header>\n'
                 f"<main>\n{_chapter_section(renderer, chapter)}\n</main>\n"
-                f'<nav class="pager" aria-label="{escape(label("contents"))}">\n' + "\n".join(links) + "\n</nav>")
+                f'<nav class="pager" aria-label="{escape(label("chapters"))}">\n' + "\n".join(links) + "\n</nav>")
         page_head = [*head, f'<link rel="prev" href="{previous[0]}">'] + ([f'<link rel="next" href="{following[0]}">'] if following else [])
         pages[files[chapter.id]] = _document(book, f"{chapter.title} · {meta.title}", body, page_head)
     return pages
