@@ -165,6 +165,7 @@ def test_the_title_page_sets_a_title_with_a_colon_as_the_cover_does(book: Epub) 
     heading = book.xml("titlepage.xhtml").find(".//x:h1", NS)
     parts = {span.get("class"): span.text for span in heading.iter("{*}span")}
     assert parts == {"title-main": "Victor Serge", "title-rest": "Revolutionary and Chronicler of Revolution"}
+    assert heading.get("aria-label") == "Victor Serge: Revolutionary and Chronicler of Revolution"  # read with its colon
     [css] = [book.read(item.get("href")).decode() for item in book.manifest.values() if item.get("media-type") == "text/css"]
     assert re.search(r"\.title-rest \{[^}]*display: block", css)
 

@@ -99,6 +99,7 @@ def test_the_site_has_an_index_and_a_page_per_chapter(builds: dict[str, Path]) -
     index = parse(site / "index.html")
     assert [a.text_content() for a in index.cssselect("nav.contents > ol > li > a")][-1] == "Тихий голос"
     assert index.cssselect("h1.cover-title")[0].text_content().startswith("Victor Serge")
+    assert index.cssselect("h1.cover-title")[0].get("aria-label") == "Victor Serge: Revolutionary and Chronicler of Revolution"
     assert "24 November 2026" in index.cssselect("footer.imprint")[0].text_content()
     sections = {item.cssselect(":scope > a")[0].text_content(): [a.text_content() for a in item.cssselect(":scope > ol > li > a")]
                 for item in index.cssselect("nav.contents > ol > li")}  # each chapter's ## headings, under it

@@ -33,9 +33,15 @@ def title_html(title: str) -> str:
     return f'<span class="title-main">{escape(main)}</span>'
 
 
+def title_label(title: str) -> str:
+    """The ``aria-label`` attribute of a heading set by :func:`title_html`, for a title it splits: the whole title,
+    colon and all, for a screen reader, which would otherwise read the two lines as one run of words."""
+    return f' aria-label="{escape(title)}"' if ": " in title else ""
+
+
 def cover_html(metadata: Metadata, locale: Locale) -> str:
     """The cover as an HTML fragment (its title as :func:`title_html` sets it)."""
-    parts = [f'<section class="cover" aria-label="{escape(locale.label("cover"))}">', f'<h1 class="cover-title">{title_html(metadata.title)}</h1>']
+    parts = [f'<section class="cover" aria-label="{escape(locale.label("cover"))}">', f'<h1 class="cover-title"{title_label(metadata.title)}>{title_html(metadata.title)}</h1>']
     if metadata.subtitle:
         parts.append(f'<p class="cover-subtitle">{escape(metadata.subtitle)}</p>')
     if metadata.authors:

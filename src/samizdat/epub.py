@@ -22,7 +22,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from .book import Book, Chapter, Note, Target
-from .cover import cached_cover_png, imprint_lines, title_html
+from .cover import cached_cover_png, imprint_lines, title_html, title_label
 from .dates import build_time
 from .names import file_names
 from .output import CACHE_FOLDER, atomic_output
@@ -139,7 +139,7 @@ def _chapter_body(renderer: EpubChapterRenderer, chapter: Chapter) -> str:
 def _title_page(book: Book) -> str:
     meta = book.metadata
     label = book.locale.label
-    lines = [f'<section epub:type="titlepage" class="titlepage" aria-label="{escape(label("title_page"))}">', f'<h1 class="title">{title_html(meta.title)}</h1>']
+    lines = [f'<section epub:type="titlepage" class="titlepage" aria-label="{escape(label("title_page"))}">', f'<h1 class="title"{title_label(meta.title)}>{title_html(meta.title)}</h1>']
     if meta.subtitle:
         lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
     if meta.authors:
