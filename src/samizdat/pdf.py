@@ -81,7 +81,7 @@ class PdfChapterRenderer(ChapterRenderer):
         words = env.get("whole_words", {}).get(env.get("paragraph"))
         if not words:
             return html
-        return WORD.sub(lambda match: f'<span class="whole">{match[0]}</span>' if _word_key(match[0]) in words else match[0], html)
+        return WORD.sub(lambda match: f'<span class="{WHOLE_WORD_CLASS}">{match[0]}</span>' if _word_key(match[0]) in words else match[0], html)
 
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         """Code, one block per source line, so that a wrapped line hangs under its first characters."""
@@ -592,6 +592,7 @@ def fewer_collections() -> Iterator[None]:
 
 MAX_RELAYOUTS = 3  # A fix can move later page breaks; a few rounds settle any book seen so far.
 HYPHENS = ("-", "\u2010", "\u00ad")
+WHOLE_WORD_CLASS = "whole"  # a word kept whole across a page turn: styles/print.css sets it, samizdat.pdfua tags it as text alone
 WORD = re.compile(r"[\w\u00ad]+(?:[-\u2010][\w\u00ad]+)*")  # a word, hyphenated compounds whole
 WholeWords = Mapping[str, frozenset[str]]  # paragraph name → the words, as _word_key spells them, kept whole in it
 

@@ -27,7 +27,8 @@ Seven things it gets wrong are put right here, after it has written the file:
   continues: one ``Sect``, one ``P``, with content on both pages.
 - ``lang`` on an element inside the book is dropped: it becomes ``/Lang`` on its
   structure element (ISO 14289-1 7.2, Matterhorn 11-001).
-- Each run of text is wrapped in a ``Span`` of its own that stands for no HTML element:
+- Each run of text is wrapped in a ``Span`` of its own that stands for no HTML element (or for a
+  ``span.whole``, a word the layout keeps whole, which says nothing either):
   its marked content goes to the element it is in, and the ``Span`` goes (two structure
   elements in five, in a long book).
 
@@ -62,6 +63,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NumberTree, Pdf, String
 
+from .pdf import WHOLE_WORD_CLASS
 from .preflight import PreflightFinding, read_xmp
 
 PDFUA_ID_NS = "http://www.aiim.org/pdfua/ns/id/"
@@ -85,6 +87,7 @@ class _Source:
     margin: str | None  # '@top-left' … for content of a page-margin box.
     footnote_area: bool
     leader: bool  # CSS leader(): the contents' dots
+    layout_only: bool  # an element that says nothing, there for the layout: a word kept whole (span.whole, samizdat.pdf)
 
 
 @contextmanager
@@ -128,6 +131,7 @@ def _source(box, margin: str | None, boxes) -> _Source:
         margin=margin,
         footnote_area=isinstance(box, boxes.FootnoteAreaBox),
         leader=bool(getattr(box, "is_leader", False)),
+        layout_only=own and tag == "span" and WHOLE_WORD_CLASS in (element.get("class") or "").split(),
     )
 
 
@@ -352,7 +356,7 @@ class _Fixer:
         (as an integer when on that element's page, else as a marked-content reference, ISO 32000-1 14.7.4.2).
         A screen reader reads the same; the tree loses two of every five objects, which the merge of a long book
         holds in memory and every reader walks."""
-        for element in list(_walk(self.root)):
+        for element in reversed(list(_walk(self.root))):  # children first: a span.whole holds a run's Span
             kids = _kids(element)
             anonymous = [self._anonymous_span(kid) for kid in kids]
             if not any(anonymous):
@@ -369,8 +373,11 @@ class _Fixer:
             element.K = Array(inlined)
 
     def _anonymous_span(self, kid) -> bool:
-        """A ``Span`` WeasyPrint made around one run of text: from no HTML element, with one MCID and nothing else."""
-        if not (_is_element(kid) and kid.is_indirect and kid.get("/S") == Name.Span and kid.objgen[0] not in self.sources):
+        """A ``Span`` WeasyPrint made around one run of text, from no HTML element or from one there for the layout
+        alone, with one MCID and nothing else."""
+        if not (_is_element(kid) and kid.is_indirect and kid.get("/S") == Name.Span):
+            return False
+        if (source := self.sources.get(kid.objgen[0])) is not None and not source.layout_only:
             return False
         mcids = _kids(kid)
         return set(kid.keys()) <= {"/Type", "/S", "/K", "/Pg", "/P"} and "/Pg" in kid and len(mcids) == 1 and isinstance(mcids[0], int)
