@@ -217,3 +217,24 @@ def test_half_letter_page_size(tmp_path: Path) -> None:
     (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "page_size: half-letter\n")
     pages = PdfReader(build("pdf", manuscript, tmp_path / "out")).pages
     assert [(float(page.mediabox.width), float(page.mediabox.height)) for page in pages] == [pytest.approx((5.5 * 72, 8.5 * 72), abs=0.5)] * len(pages)
+
+
+def _imprint_and_contents(pdf: Path, page: int, imprint_word: str) -> tuple[float, float, float]:
+    """The top and bottom of the imprint (from its first word) on ``page``, and the bottom of the lines above it, in points."""
+    words = pdfread.page_words(pdf, page)
+    top = min(word.top for word in words if word.text == imprint_word)
+    return top, max(word.bottom for word in words), max((word.bottom for word in words if word.bottom < top), default=0.0)
+
+
+def test_the_imprint_sits_at_the_foot_of_the_contents_last_page_or_of_a_page_of_its_own(built_pdf: Path, tmp_path: Path) -> None:
+    """As on a copyright page. Where the contents leave less than 8 mm above it there, it goes to the foot of
+    the next page, and the chapters' page numbers follow."""
+    seed_top, seed_bottom, contents_bottom = _imprint_and_contents(built_pdf, 2, "samizdat")
+    assert seed_bottom > 210 * MM - 25 * MM and seed_top - contents_bottom > 30 * MM  # A5 is 210 mm tall
+    manuscript = write_manuscript(tmp_path / "m", *(f"# Chapter number {n}\n\nText.\n" for n in range(1, 20)), publisher="Pressname")
+    (manuscript / "book.yaml").write_text((manuscript / "book.yaml").read_text() + "isbn: {print: 978-3-16-148410-0}\n")
+    pdf = build("pdf", manuscript, tmp_path / "dist")
+    assert "Pressname" not in pdfread.page_text(pdf, 2)
+    top, bottom, above = _imprint_and_contents(pdf, 3, "Pressname")
+    assert above == 0.0 and abs(bottom - seed_bottom) < 1  # alone on its page, at the same foot
+    assert pdfread.page_text(pdf, 4).startswith("Chapter number 1") and re.search(r"Chapter number 1 [. ]+4\n", pdfread.page_text(pdf, 2))

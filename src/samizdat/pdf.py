@@ -208,16 +208,21 @@ class Typesetter:
         self.part_folder: Path | None = None  # The parts last written (kept in watch mode: unchanged ones are not written again).
 
     def _render(self, html: str, extra_css: str = "", remake: Callable[[WholeWords], str] | None = None):
-        """Lay out ``html``; where a page ends on a hyphenated line, lay it out again with that word kept whole
+        """Lay out ``html``; where the imprint at the foot of the contents' last page would overlap them, lay it out
+        again with the imprint after them. Where a page ends on a hyphenated line, lay it out again with that word kept whole
         (``remake`` makes the HTML so); where that cannot be (no ``remake``, or the word is not found in one piece
         of text), with that paragraph unhyphenated. Keeping the one word whole leaves the rest of the paragraph
         hyphenated: unhyphenated, its lines were set loose (word spaces of twice the normal and more)."""
         whole: dict[str, set[str]] = {}
         unhyphenated: list[str] = []
+        moved = ""
         for _ in range(MAX_RELAYOUTS + 1):
             css = extra_css + "".join(f'p[data-p="{name}"] {{ hyphens: manual; }}\n' for name in unhyphenated)
             stylesheets = self.stylesheets + ([self.weasy.css(css)] if css else [])
             document = self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
+            if not moved and (moved := imprint_in_flow(document)):
+                extra_css += moved
+                continue
             ends = [(name, words) for name, words in hyphenated_page_ends(document) if name not in unhyphenated]
             if not ends:
                 break
@@ -591,6 +596,7 @@ def fewer_collections() -> Iterator[None]:
 
 
 MAX_RELAYOUTS = 3  # A fix can move later page breaks; a few rounds settle any book seen so far.
+IMPRINT_GAP = 8 * 96 / 25.4  # 8 mm in CSS pixels: the least space between the contents and the imprint under them
 HYPHENS = ("-", "\u2010", "\u00ad")
 WHOLE_WORD_CLASS = "whole"  # a word kept whole across a page turn: styles/print.css sets it, samizdat.pdfua tags it as text alone
 WORD = re.compile(r"[\w\u00ad]+(?:[-\u2010][\w\u00ad]+)*")  # a word, hyphenated compounds whole
@@ -600,6 +606,27 @@ WholeWords = Mapping[str, frozenset[str]]  # paragraph name → the words, as _w
 def _word_key(word: str) -> str:
     """A word as the text and the laid-out lines both spell it: no soft hyphens, one kind of hyphen."""
     return word.replace("\u00ad", "").replace("\u2010", "-")
+
+
+def imprint_in_flow(document) -> str:
+    """CSS that sets the imprint at the foot of a page of its own, when at the foot of the contents' last page
+    (``styles/print.css``) it would lie over their last lines or less than 8 mm under them; else nothing."""
+    from weasyprint.formatting_structure import boxes
+
+    for page in document.pages:
+        found = [box for box in page._page_box.descendants() if box.element_tag == "aside" and box.element is not None
+                 and box.element.get("class") == "imprint"]
+        if not found:
+            continue
+        imprint = found[0]
+        own = {id(box) for box in imprint.descendants()}
+        top = imprint.position_y + imprint.margin_top
+        if any(box.position_y + box.height + IMPRINT_GAP > top for box in page._page_box.descendants()
+               if isinstance(box, boxes.LineBox) and id(box) not in own):
+            space = imprint.position_y - page._page_box.content_box_y() - 1  # the page area above it, less a rounding's worth
+            return f".imprint {{ position: static; break-before: page; break-inside: avoid; margin-top: {space:.3f}px; }}\n"
+        return ""
+    return ""
 
 
 def hyphenated_page_ends(document) -> list[tuple[str, frozenset[str]]]:
