@@ -13,7 +13,7 @@ glyph (the usual case) it pins every axis where WeasyPrint would instantiate it
 (:func:`_location`, its own rules: ``wght`` from the weight, ``opsz`` from the size, ``slnt``
 and ``ital`` from the style, unnamed axes at their default) and subsets in that one call.
 Everything else goes to WeasyPrint's own ``clean`` unchanged: static and CFF fonts, colour
-fonts, fonts embedded whole, a location naming an axis the font lacks, an axis HarfBuzz
+fonts, a location naming an axis the font lacks, an axis HarfBuzz
 refuses to pin, a subset it fails to make or makes with a glyph missing
 (:func:`_lost_glyphs`), and a HarfBuzz without the call.
 
@@ -82,7 +82,7 @@ def _harfbuzz_pins() -> bool:
 def _clean_with(weasyprint_clean: Callable) -> Callable:
     def clean(font, to_unicode: dict, hinting: bool) -> None:
         """WeasyPrint's ``Font.clean``, with a variable font subset and instanced by HarfBuzz in one call."""
-        if {"fvar", "glyf"} <= set(font.tables) and to_unicode and not (font.png or font.svg or font.colr):
+        if {"fvar", "glyf"} <= set(font.tables) and not (font.png or font.svg or font.colr):
             axes = _axes(font.file_content, font.index)
             place = _location(font, axes)
             if set(place) <= set(axes):
@@ -131,8 +131,10 @@ def _subset_instance(font, to_unicode: dict, hinting: bool, axes: dict, place: d
     if subset_input == ffi.NULL:
         return None
 
-    # First pass: the glyphs used, at their own ids, every axis pinned.
-    _add(harfbuzz_subset.hb_subset_input_glyph_set(subset_input), sorted(to_unicode))
+    # First pass: the glyphs used, at their own ids, every axis pinned. A face used only for characters it lacks has
+    # drawn nothing but .notdef: WeasyPrint would then embed the whole font, instanced by fontTools (seconds).
+    glyphs = sorted(to_unicode) or [0]
+    _add(harfbuzz_subset.hb_subset_input_glyph_set(subset_input), glyphs)
     flags = (harfbuzz_subset.HB_SUBSET_FLAGS_RETAIN_GIDS | harfbuzz_subset.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED
              | harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE)
     if font.missing:
@@ -153,7 +155,7 @@ def _subset_instance(font, to_unicode: dict, hinting: bool, axes: dict, place: d
         return None
 
     # Second pass: the empty glyphs after the last one used dropped, and the hinting unless it is asked for.
-    _add(harfbuzz_subset.hb_subset_input_glyph_set(subset_input), range(max(to_unicode) + 1))
+    _add(harfbuzz_subset.hb_subset_input_glyph_set(subset_input), range(glyphs[-1] + 1))
     flags = harfbuzz_subset.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED | harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE
     if not hinting:
         flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING

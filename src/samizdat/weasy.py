@@ -6,7 +6,10 @@ the same fonts, the same stylesheets and the same gate to the outside.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -17,10 +20,36 @@ from .styles import stylesheet
 T = TypeVar("T")
 
 
+FONTCONFIG_FILE = Path(__file__).with_name("fonts.conf")  # a fontconfig configuration with no font folder
+
+
+@contextmanager
+def packaged_fonts_only() -> Iterator[None]:
+    """Fontconfig set up, while the block runs, from :data:`FONTCONFIG_FILE`: no font of the machine, so a character
+    the book fonts lack is drawn as their ``.notdef`` (rule T102 warns) on every machine, never in whatever font
+    this one has (DejaVu, Droid Sans Fallback, …), and a stylesheet's ``local()`` finds nothing. WeasyPrint
+    reads the configuration when it is imported and when a ``FontConfiguration`` is made; the variable is put
+    back after, so that a browser started later by the same process still finds the machine's fonts."""
+    previous = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(FONTCONFIG_FILE)
+    try:
+        with warnings.catch_warnings():  # WeasyPrint's import warns of a configuration with no font: the point here
+            warnings.filterwarnings("ignore", "No fonts configured in FontConfig", UserWarning)
+            yield
+    finally:
+        if previous is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = previous
+
+
 def import_weasyprint() -> None:
-    """Import WeasyPrint, quickly, with its variable fonts instanced by HarfBuzz (see :mod:`samizdat.fontinstance`)
-    and each leader's dots set as one run of text (see :mod:`samizdat.leaders`)."""
-    import_without_probing()
+    """Import WeasyPrint, quickly, with no font of the machine (:func:`packaged_fonts_only`), its variable fonts
+    instanced by HarfBuzz (see :mod:`samizdat.fontinstance`) and each leader's dots set as one run of text
+    (see :mod:`samizdat.leaders`)."""
+    with packaged_fonts_only():
+        import_without_probing()
+        import weasyprint.text.fonts  # noqa: F401 - checks fontconfig's configuration when imported
     from . import fontinstance, leaders  # both import parts of WeasyPrint: after the quick import above
 
     fontinstance.install()
@@ -65,7 +94,8 @@ class Weasy:
 
         self.styles = styles
         self.fetcher = SandboxedFetcher((*roots, styles, *FONT_DIRECTORIES), files)
-        self.font_config = FontConfiguration()
+        with packaged_fonts_only():
+            self.font_config = FontConfiguration()
         self.color_profiles: dict = {}
         self.base = [self.css(font_face_css() + f"\n@page {{ size: {page_size_css}; }}\n" + extra_css)]
 
