@@ -146,7 +146,7 @@ def test_chapter_by_chapter_layout_equals_the_whole_layout(typeset, seed_whole: 
 def _counting_renders(setter, monkeypatch) -> list[str]:
     renders: list[str] = []
     original_render = setter._render
-    monkeypatch.setattr(setter, "_render", lambda html, css="", remake=None: renders.append(html) or original_render(html, css, remake))
+    monkeypatch.setattr(setter, "_render", lambda html, css="", remake=None, imprint=False: renders.append(html) or original_render(html, css, remake, imprint))
     return renders
 
 

@@ -207,12 +207,15 @@ class Typesetter:
         self.run_length = run_length
         self.part_folder: Path | None = None  # The parts last written (kept in watch mode: unchanged ones are not written again).
 
-    def _render(self, html: str, extra_css: str = "", remake: Callable[[WholeWords], str] | None = None):
-        """Lay out ``html``; where the imprint at the foot of the contents' last page would overlap them, lay it out
-        again with the imprint after them. Where a page ends on a hyphenated line, lay it out again with that word kept whole
-        (``remake`` makes the HTML so); where that cannot be (no ``remake``, or the word is not found in one piece
-        of text), with that paragraph unhyphenated. Keeping the one word whole leaves the rest of the paragraph
-        hyphenated: unhyphenated, its lines were set loose (word spaces of twice the normal and more)."""
+    def _render(self, html: str, extra_css: str = "", remake: Callable[[WholeWords], str] | None = None, imprint: bool = False):
+        """Lay out ``html``.
+
+        Where it holds the ``imprint`` and that, at the foot of the contents' last page, would lie over them, lay it
+        out again with the imprint at the foot of a page of its own. Where a page ends on a hyphenated line, lay it
+        out again with that word kept whole (``remake`` makes the HTML so); where that cannot be (no ``remake``, or
+        the word is not found in one piece of text), with that paragraph unhyphenated. Keeping the one word whole
+        leaves the rest of the paragraph hyphenated: unhyphenated, its lines were set loose (word spaces of twice
+        the normal and more)."""
         whole: dict[str, set[str]] = {}
         unhyphenated: list[str] = []
         moved = ""
@@ -220,7 +223,7 @@ class Typesetter:
             css = extra_css + "".join(f'p[data-p="{name}"] {{ hyphens: manual; }}\n' for name in unhyphenated)
             stylesheets = self.stylesheets + ([self.weasy.css(css)] if css else [])
             document = self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
-            if not moved and (moved := imprint_in_flow(document)):
+            if imprint and not moved and (moved := imprint_in_flow(document)):
                 extra_css += moved
                 continue
             ends = [(name, words) for name, words in hyphenated_page_ends(document) if name not in unhyphenated]
@@ -243,7 +246,7 @@ class Typesetter:
         """The book as one WeasyPrint document: the reference that :meth:`parts`, which every build uses
         (faster, and only what changed is laid out again), is tested against page for page."""
         self._serve_images(book)
-        return self._stamped(self._with_back_matter(book, self._render(book_html(book), remake=partial(book_html, book))))
+        return self._stamped(self._with_back_matter(book, self._render(book_html(book), remake=partial(book_html, book), imprint=True)))
 
     def _with_back_matter(self, book: Book, document):
         """The text's pages, the blanks that make a multiple of four, and the outside back cover last."""
@@ -357,16 +360,17 @@ class Typesetter:
         back_pages = self._back_pages(book, last_page)
         yield Part(back_order, self._stamped(back.copy(back_pages)), _key(self.slots["back"][0], len(back_pages)))
 
-    def _cached(self, slot: str, html: str, extra_css: str = "", images: str = "", remake: Callable[[WholeWords], str] | None = None):
+    def _cached(self, slot: str, html: str, extra_css: str = "", images: str = "", remake: Callable[[WholeWords], str] | None = None,
+                imprint: bool = False):
         """The layout kept in ``slot`` if its HTML, CSS and image bytes are unchanged; else a new one, replacing it."""
         key = (html, extra_css, images)
         if slot not in self.slots or self.slots[slot][0] != key:
-            self.slots[slot] = (key, self._render(html, extra_css, remake))
+            self.slots[slot] = (key, self._render(html, extra_css, remake, imprint))
         return self.slots[slot][1]
 
     def _front(self, book: Book, starts: dict[str, int], slot: str):
         """Cover and contents, with each chapter's first page number written in."""
-        return self._cached(slot, _document(book, [cover_html(book.metadata, book.locale), _contents(book, starts)]))
+        return self._cached(slot, _document(book, [cover_html(book.metadata, book.locale), _contents(book, starts)]), imprint=True)
 
     def _chapter_document(self, renderer: PdfChapterRenderer, book: Book, index: int, first_note: int):
         """The chapter laid out as if it began on page 1 (see :mod:`samizdat.placement`), its notes numbered from ``first_note``."""
