@@ -280,17 +280,20 @@ def test_a_damaged_cover_cache_is_not_trusted(tmp_path: Path) -> None:
     assert Epub(build("epub", folder)[0]).zip.read("EPUB/images/cover.png") == first
 
 
-@pytest.mark.parametrize("where", ["a file", "inside the manuscript"])
+@pytest.mark.parametrize("where", ["a file", "inside the manuscript", "inside the styles"])
 def test_a_dist_that_cannot_be_one_is_refused_in_one_line(where: str, tmp_path: Path) -> None:
     folder = manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})
-    dist = tmp_path / "dist-file" if where == "a file" else folder / "dist"
+    styles = Path(shutil.copytree(STYLES, tmp_path / "styles"))
+    dist = {"a file": tmp_path / "dist-file", "inside the manuscript": folder / "dist", "inside the styles": styles / "out" / "dist"}[where]
     if where == "a file":
         dist.write_text("not a folder")
     with pytest.raises(OSError):
-        pipeline.build("epub", folder, dist, STYLES, report=pipeline.quiet, warn=pipeline.quiet)
-    result = run_task("epub", "--manuscript", str(folder), "--dist", str(dist), "--quiet")
+        pipeline.build("epub", folder, dist, styles, report=pipeline.quiet, warn=pipeline.quiet)
+    result = run_task("epub", "--manuscript", str(folder), "--dist", str(dist), "--styles", str(styles), "--quiet")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert str(dist) in result.stderr and "Traceback" not in result.stderr
+    assert where == "a file" or f"--dist lies {where} folder" in result.stderr
+    assert sorted(path.name for path in styles.rglob("*")) == sorted(path.name for path in STYLES.rglob("*"))  # nothing written there
 
 
 @pytest.mark.parametrize("task, output", [("epub", "a-book.epub"), ("html", "a-book-web")])

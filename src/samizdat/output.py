@@ -65,16 +65,18 @@ def _within(name: object, folder: Path) -> bool:
     return isinstance(name, (str, bytes, os.PathLike)) and Path(os.fsdecode(name)).is_relative_to(folder)
 
 
-def check_dist(dist: Path, manuscript: Path) -> None:
+def check_dist(dist: Path, manuscript: Path, styles: Path) -> None:
     """Refuse an output folder that cannot be one, with an ``OSError`` the tasks print as one line.
 
-    Inside the manuscript, outputs and caches would become part of the manuscript
-    (and a manuscript could ship files where the caches are looked for).
+    Inside the manuscript or the styles folder, outputs and caches would become part of what is built
+    from (a manuscript could ship files where the caches are looked for, and every build would change
+    the inputs of the next, which then would never be up to date).
     """
     if dist.exists() and not dist.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "--dist names a file, not a folder: choose a folder for the outputs", str(dist))
-    if dist.resolve().is_relative_to(manuscript.resolve()):
-        raise IsADirectoryError(errno.EINVAL, "--dist lies inside the manuscript folder: choose a folder outside it (such as dist/)", str(dist))
+    for folder, name in ((manuscript, "manuscript"), (styles, "styles")):
+        if dist.resolve().is_relative_to(folder.resolve()):
+            raise IsADirectoryError(errno.EINVAL, f"--dist lies inside the {name} folder: choose a folder outside it (such as dist/)", str(dist))
 
 
 def remove_stale_parts(dist: Path) -> None:

@@ -90,7 +90,7 @@ def build(name: str, manuscript: Path, dist: Path, styles: Path, *, report: Repo
     """
     clock = Stopwatch()
     check_settings()
-    check_dist(dist, manuscript)
+    check_dist(dist, manuscript, styles)
     remove_stale_parts(dist)
     book = load(manuscript, styles, report, warn)
     with typesetter_findings(book, styles) as found:
@@ -140,7 +140,7 @@ def build_all(manuscript: Path, dist: Path, styles: Path, *, report: Report = to
     """
     clock = Stopwatch()
     check_settings()
-    check_dist(dist, manuscript)
+    check_dist(dist, manuscript, styles)
     remove_stale_parts(dist)
     stamp_path = dist / STAMP
     inputs = _inputs_fingerprint(manuscript, styles)
