@@ -77,11 +77,16 @@ class PdfChapterRenderer(ChapterRenderer):
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         """Text; a word laid out split across a page turn is kept whole in a ``span.whole`` (styles/print.css)."""
-        html = escape(tokens[idx].content, quote=False)
+        text = tokens[idx].content
         words = env.get("whole_words", {}).get(env.get("paragraph"))
         if not words:
-            return html
-        return WORD.sub(lambda match: f'<span class="{WHOLE_WORD_CLASS}">{match[0]}</span>' if _word_key(match[0]) in words else match[0], html)
+            return escape(text, quote=False)
+        pieces, done = [], 0
+        for match in WORD.finditer(text):  # in the text, not its HTML: a word is never looked for inside "&amp;"
+            if _word_key(match[0]) in words:
+                pieces += [escape(text[done:match.start()], quote=False), f'<span class="{WHOLE_WORD_CLASS}">{escape(match[0])}</span>']
+                done = match.end()
+        return "".join(pieces) + escape(text[done:], quote=False)
 
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
         """Code, one block per source line, so that a wrapped line hangs under its first characters."""
