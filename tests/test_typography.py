@@ -208,3 +208,15 @@ def test_a_word_split_across_a_page_turn_is_set_whole_and_its_paragraph_stays_hy
         assert len(page_ends) >= 4 and not [end for end in page_ends if re.search(r"\w-$", end)]
     assert kept_whole[1] > unhyphenated[1]  # more hyphens
     assert kept_whole[0] < unhyphenated[0]  # fewer loose lines
+
+
+def test_a_word_kept_whole_is_found_in_the_text_never_inside_an_escaped_character() -> None:
+    """The PDF renderer's rule for text: 'amp' and 'lt' kept whole leave '&amp;' and '&lt;' as they are."""
+    from markdown_it.token import Token
+
+    from samizdat.pdf import PdfChapterRenderer
+
+    text = Token("text", "", 0, content="amp & lt <x> amp-ere amp")
+    html = PdfChapterRenderer.text(None, [text], 0, None, {"whole_words": {"p-1": frozenset({"amp", "lt"})}, "paragraph": "p-1"})
+    assert html == ('<span class="whole">amp</span> &amp; <span class="whole">lt</span> &lt;x&gt; amp-ere '
+                    '<span class="whole">amp</span>')
