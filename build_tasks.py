@@ -30,13 +30,14 @@ COMMON_HELP = {
 }
 
 
-def _run(build: Callable[[], T], *, reported: tuple[type[Exception], ...] = ()) -> T:
+def _run(build: Callable[[], T], *, reported: tuple[type[Exception], ...] = (), stopped: str = "") -> T:
     """Turn a manuscript problem (or one of ``reported``) into one line per finding on stderr and exit status 1, with no traceback.
 
     A file system problem (a read-only or full ``dist/``) is one line too. A bug in
     samizdat is one line asking for a report; ``SAMIZDAT_DEBUG=1`` shows its traceback.
     SIGTERM is turned into an interruption so that half-written temporary files are
-    cleaned up on the way out.
+    cleaned up on the way out; for a task that runs until stopped (watch), an interruption
+    is the ``stopped`` line and exit status 0.
 
     The process ends after this one build, so what it has imported (tens of thousands
     of objects that live until the end) is frozen out of the garbage collector's
@@ -53,6 +54,8 @@ def _run(build: Callable[[], T], *, reported: tuple[type[Exception], ...] = ()) 
     except BadSetting as error:
         raise Exit(f"{error}", code=2) from None
     except KeyboardInterrupt as error:
+        if stopped:
+            raise Exit(stopped, code=0) from None
         raise Exit(f"interrupted: {_outputs_left(error)}", code=130) from None
     except OSError as error:
         where = error.filename or "?"
@@ -159,10 +162,7 @@ def watch(c, manuscript="manuscript", dist="dist", styles="styles", formats=",".
     unknown = set(chosen) - set(REGISTRY)
     if unknown or not chosen:
         raise Exit(f"--formats takes {', '.join(REGISTRY)}, not {formats!r}", code=2)
-    try:
-        pipeline.watch(Path(manuscript), Path(dist), Path(styles), chosen, report=_reporter(quiet))
-    except KeyboardInterrupt:
-        raise Exit("watch   stopped", code=0) from None
+    _run(lambda: pipeline.watch(Path(manuscript), Path(dist), Path(styles), chosen, report=_reporter(quiet)), stopped="watch   stopped")
 
 
 @task(help={"args": "Extra pytest arguments, e.g. \"-k epub -x\"."})

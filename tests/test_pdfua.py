@@ -369,17 +369,18 @@ def test_the_lines_of_a_paragraph_are_its_own_marked_content_not_a_span_each(see
 
 def test_an_image_without_alt_text_is_an_artifact_and_one_with_it_a_figure(tmp_path: Path) -> None:
     """HTML's rule, and the EPUB's: no alt text means decoration. Alone, in a sentence or in raw HTML, such an image
-    is drawn inside an Artifact and leaves no element (nor an empty paragraph); a described one is a Figure with Alt."""
+    is drawn inside an Artifact and leaves no element (nor an emptied paragraph or emphasis); a described one is a
+    Figure with Alt."""
     from PIL import Image
 
     chapter = ("# T\n\n![](images/dot.png)\n\nA word ![](images/dot.png) and ![A red dot](images/dot.png) here.\n\n"
-               '<p><img src="images/dot.png"></p>\n')
+               '<p><img src="images/dot.png"></p>\n\nAn emphasis that holds nothing else: *![](images/dot.png)*.\n')
     manuscript = write_manuscript(tmp_path / "manuscript", chapter)
     Image.new("RGB", (40, 40), (200, 0, 0)).save(manuscript / "images" / "dot.png")
     warnings: list[str] = []
     [pdf] = pipeline.build("pdf", manuscript, tmp_path / "dist", STYLES, report=quiet, warn=warnings.append)
     assert [str(f) for f in check(pdf)] == []
-    assert [w.split(": ")[0].rsplit(":", 1)[-1] for w in warnings if "I102" in w] == ["3", "5", "7"]
+    assert [w.split(": ")[0].rsplit(":", 1)[-1] for w in warnings if "I102" in w] == ["3", "5", "7", "9"]
     assert not [w for w in warnings if "S103" in w]  # WeasyPrint's own complaint is the I102 above, not a second one
     draws: list[str] = []  # for each image drawn (pypdf's reading of the page), "artifact" or the MCID it is marked with
     for page in pypdf.PdfReader(pdf).pages:
@@ -392,10 +393,11 @@ def test_an_image_without_alt_text_is_an_artifact_and_one_with_it_a_figure(tmp_p
                 stack.pop()
             elif operator == b"Do":
                 draws.append("artifact" if any(tag == "/Artifact" for tag, _ in stack) else str([m for _, m in stack if m is not None][-1]))
-    assert len(draws) == 4 and draws.count("artifact") == 3, draws
+    assert len(draws) == 5 and draws.count("artifact") == 4, draws
     [described] = [int(draw) for draw in draws if draw != "artifact"]
     with pikepdf.open(pdf) as opened:
         figures = [e for e in elements(opened) if e.get("/S") == Name.Figure]
         assert [str(figure.Alt) for figure in figures] == ["A red dot"]
         assert [int(k) for k in figures[0].K] == [described]
-        assert not [e for e in elements(opened) if e.get("/S") == Name.P and len(e.get("/K", [])) == 0]
+        emptied = [e for e in elements(opened) if len(e.get("/K", [])) == 0 and (e.get("/S") == Name.P or e.P.get("/S") == Name.P)]
+        assert not emptied  # (WeasyPrint makes empty elements of its own, such as the running title's marker: not here)

@@ -392,9 +392,11 @@ def test_the_time_limit_is_300_seconds_unless_the_machine_sets_another(monkeypat
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("wrong", ["yesterday", "-5", "1.5", "99999999999999"])
-def test_a_source_date_epoch_that_is_no_time_stops_the_build_in_one_line(tmp_path: Path, wrong: str) -> None:
-    result = run_task("epub", "--manuscript", str(manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})), "--dist", str(tmp_path / "dist"),
+@pytest.mark.parametrize("task, wrong", [("epub", "yesterday"), ("epub", "-5"), ("epub", "1.5"), ("epub", "99999999999999"),
+                                         ("epub", "9" * 5000), ("watch", "yesterday")])
+def test_a_source_date_epoch_that_is_no_time_stops_the_build_in_one_line(tmp_path: Path, task: str, wrong: str) -> None:
+    """Watch too stops at once: no edit of the manuscript could mend it."""
+    result = run_task(task, "--manuscript", str(manuscript(tmp_path, {"01.md": "# One\n\nText.\n"})), "--dist", str(tmp_path / "dist"),
                       env={**os.environ, "SOURCE_DATE_EPOCH": wrong})
     assert result.returncode == 2 and result.stderr == (f"error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
                                                         f"such as 1764000000, not '{wrong}'\n"), result.stderr

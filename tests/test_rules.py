@@ -120,6 +120,10 @@ FURTHER_CASES: dict[str, tuple[str, str, dict[str, str], int | None, str]] = {
     "a custom tag": ("M101", GOOD_YAML + "description: !custom x\n", {}, 4, "the YAML tag '!custom' is not allowed"),
     "a heading two levels down, after headings that go down one and back up": (
         "C107", GOOD_YAML, {"01.md": "# One\n\n## Two\n\n### Three\n\n# Four\n\n### Five\n"}, 9, "a level-3 heading follows a level-1 one"),
+    "a class samizdat keeps for itself, in a span": ("H104", GOOD_YAML, {"01.md": "# One\n\nA [word]{.samizdat-whole}.\n"}, 3,
+                                                    'class="samizdat-whole" on a span is not a valid value'),
+    "a class samizdat keeps for itself, in raw HTML": ("H102", GOOD_YAML, {"01.md": '# One\n\nA <span class="x samizdat-y">word</span>.\n'}, 3,
+                                                       "samizdat-y"),
     "a word of 301 letters": ("C105", GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 301 + " word.\n"}, 3, "a word of 301 letters"),
     "41 note calls in a paragraph": ("C105", GOOD_YAML, {"01.md": "# One\n\nCalls" + "[^a]" * 41 + ".\n\n[^a]: A note.\n"}, 3, "41 note calls"),
 }

@@ -185,9 +185,11 @@ def _set(pdf: Path) -> tuple[int, int, list[str]]:
         lines: dict[int, list] = {}
         for word in words:
             lines.setdefault(round(word.top), []).append(word)
-        body = [sorted(line, key=lambda w: w.x0) for top, line in sorted(lines.items()) if len(line) >= 4]
+        ordered = [sorted(line, key=lambda w: w.x0) for top, line in sorted(lines.items())]
+        body = [line for line in ordered if len(line) >= 4]  # justified lines, whose spaces say how loose they are
         rows += [(" ".join(w.text for w in line), sum(b.x0 - a.x1 for a, b in zip(line, line[1:])) / (len(line) - 1)) for line in body]
-        page_ends += [" ".join(w.text for w in body[-1])] if body else []
+        text_lines = [" ".join(w.text for w in line) for line in ordered if not all(w.text.isdigit() for w in line)]  # not the folio
+        page_ends += text_lines[-1:]
     normal = sorted(gap for _, gap in rows)[len(rows) // 2]
     return sum(gap > 2 * normal for _, gap in rows), sum(bool(re.search(r"\w-$", line)) for line, _ in rows), page_ends
 
@@ -218,5 +220,5 @@ def test_a_word_kept_whole_is_found_in_the_text_never_inside_an_escaped_characte
 
     text = Token("text", "", 0, content="amp & lt <x> amp-ere amp")
     html = PdfChapterRenderer.text(None, [text], 0, None, {"whole_words": {"p-1": frozenset({"amp", "lt"})}, "paragraph": "p-1"})
-    assert html == ('<span class="whole">amp</span> &amp; <span class="whole">lt</span> &lt;x&gt; amp-ere '
-                    '<span class="whole">amp</span>')
+    assert html == ('<span class="samizdat-whole">amp</span> &amp; <span class="samizdat-whole">lt</span> &lt;x&gt; amp-ere '
+                    '<span class="samizdat-whole">amp</span>')

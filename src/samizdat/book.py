@@ -31,7 +31,7 @@ from .limits import check_limits
 from .lint import image_is_described, lint_tokens
 from .markdown import create_parser, smart_text
 from .metadata import Metadata, load_metadata
-from .rawhtml import CLASS_NAMES, IDENTIFIER, Nesting, Sanitizer, clean_url
+from .rawhtml import IDENTIFIER, Nesting, Sanitizer, clean_url, is_class_list
 
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
@@ -44,7 +44,7 @@ UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 PART_ATTRIBUTES: dict[str, Callable[[str], bool]] = {
     "lang": langcodes.tag_is_valid,
     "dir": lambda value: value in {"ltr", "rtl", "auto"},
-    "class": lambda value: bool(CLASS_NAMES.match(value.strip())),
+    "class": is_class_list,
     "id": lambda value: bool(IDENTIFIER.match(value)),
 }
 
@@ -131,7 +131,6 @@ class Book:
     def every_image_described(self) -> bool:
         """True when every image has alt text: the one place that decides it (lint rule I102 and the EPUB's claims)."""
         return all(image_is_described(image.alt) for image in self.images)
-
 
 
 def load_book(manuscript: Path, styles: Path | None = None) -> Book:

@@ -17,7 +17,7 @@ def build_time() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
-    if not (epoch.isascii() and epoch.isdigit() and int(epoch) <= LAST_EPOCH):
+    if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= len(str(LAST_EPOCH)) and int(epoch) <= LAST_EPOCH):
         raise BadSetting(f"error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, such as 1764000000, not {epoch!r}")
     return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 

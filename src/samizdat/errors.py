@@ -94,4 +94,3 @@ def _rebuild_error(findings: tuple[Finding, ...]) -> ManuscriptError:
 class BadSetting(Exception):
     """A setting of the machine that builds (an environment variable such as ``SAMIZDAT_LAYOUT_TIMEOUT`` or
     ``SOURCE_DATE_EPOCH``) is not valid; ``str()`` is the one line a user sees."""
-

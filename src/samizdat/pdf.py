@@ -30,6 +30,7 @@ from .dates import build_time, iso_utc
 from .errors import Findings, ManuscriptError
 from .fingerprint import folder_digest
 from .i18n import hyphenation_tag
+from .marks import WHOLE_WORD_CLASS
 from .output import atomic_output
 from .render import ChapterRenderer
 from .renderers import Report
@@ -76,7 +77,7 @@ class PdfChapterRenderer(ChapterRenderer):
         return self.renderToken(tokens, idx, options, env)
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-        """Text; a word laid out split across a page turn is kept whole in a ``span.whole`` (styles/print.css)."""
+        """Text; a word laid out split across a page turn is kept whole in a ``span.samizdat-whole`` (styles/print.css)."""
         text = tokens[idx].content
         words = env.get("whole_words", {}).get(env.get("paragraph"))
         if not words:
@@ -224,7 +225,7 @@ class Typesetter:
         whole: dict[str, set[str]] = {}
         unhyphenated: list[str] = []
         moved = ""
-        for _ in range(MAX_RELAYOUTS + 1):
+        for _ in range(MAX_RELAYOUTS + 1 + imprint):  # the imprint's move takes no round from the hyphens
             css = extra_css + "".join(f'p[data-p="{name}"] {{ hyphens: manual; }}\n' for name in unhyphenated)
             stylesheets = self.stylesheets + ([self.weasy.css(css)] if css else [])
             document = self.weasy.render(html, self.manuscript.as_uri() + "/", stylesheets)
@@ -234,13 +235,18 @@ class Typesetter:
             ends = [(name, words) for name, words in hyphenated_page_ends(document) if name not in unhyphenated]
             if not ends:
                 break
+            kept: list[str] = []
             for name, words in ends:
                 if remake and words and not words <= whole.get(name, set()):
                     whole.setdefault(name, set()).update(words)
+                    kept.append(name)
                 else:
                     unhyphenated.append(name)
-            if remake and whole:
-                html = remake({name: frozenset(words) for name, words in whole.items()})
+            if kept:
+                remade = remake({name: frozenset(words) for name, words in whole.items()})
+                if remade == html:  # no word found in one piece of text: no layout for nothing
+                    unhyphenated += kept
+                html = remade
         return document
 
     def _serve_images(self, book: Book) -> None:
@@ -607,8 +613,10 @@ def fewer_collections() -> Iterator[None]:
 MAX_RELAYOUTS = 3  # A fix can move later page breaks; a few rounds settle any book seen so far.
 IMPRINT_GAP = 8 * 96 / 25.4  # 8 mm in CSS pixels: the least space between the contents and the imprint under them
 HYPHENS = ("-", "\u2010", "\u00ad")
-WHOLE_WORD_CLASS = "whole"  # a word kept whole across a page turn: styles/print.css sets it, samizdat.pdfua tags it as text alone
-WORD = re.compile(r"[\w\u00ad]+(?:[-\u2010][\w\u00ad]+)*")  # a word, hyphenated compounds whole
+# A word, hyphenated compounds whole: letters, digits and soft hyphens, and the combining marks \w leaves out (a
+# Russian stress mark, a decomposed accent, Hebrew points, Arabic vowel signs).
+_LETTERS = r"[\w\u00ad\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u064b-\u065f\u0670\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+WORD = re.compile(rf"{_LETTERS}(?:[-\u2010]{_LETTERS})*")
 WholeWords = Mapping[str, frozenset[str]]  # paragraph name → the words, as _word_key spells them, kept whole in it
 
 

@@ -28,7 +28,7 @@ Seven things it gets wrong are put right here, after it has written the file:
 - ``lang`` on an element inside the book is dropped: it becomes ``/Lang`` on its
   structure element (ISO 14289-1 7.2, Matterhorn 11-001).
 - Each run of text is wrapped in a ``Span`` of its own that stands for no HTML element (or for a
-  ``span.whole``, a word the layout keeps whole, which says nothing either):
+  ``span.samizdat-whole``, a word the layout keeps whole, which says nothing either):
   its marked content goes to the element it is in, and the ``Span`` goes (two structure
   elements in five, in a long book).
 
@@ -63,13 +63,14 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NumberTree, Pdf, String
 
-from .pdf import WHOLE_WORD_CLASS
+from .marks import WHOLE_WORD_CLASS
 from .preflight import PreflightFinding, read_xmp
 
 PDFUA_ID_NS = "http://www.aiim.org/pdfua/ns/id/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 HEADINGS = {f"/H{level}": level for level in range(1, 7)}
+WRAPPERS = {Name.P, Name.Span, Name.NonStruct}  # elements that mean nothing once empty (a table cell or list item does)
 PAINTING = {"Tj", "TJ", "'", '"', "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do", "INLINE IMAGE"}
 
 
@@ -87,7 +88,7 @@ class _Source:
     margin: str | None  # '@top-left' … for content of a page-margin box.
     footnote_area: bool
     leader: bool  # CSS leader(): the contents' dots
-    layout_only: bool  # an element that says nothing, there for the layout: a word kept whole (span.whole, samizdat.pdf)
+    layout_only: bool  # an element that says nothing, there for the layout: a word kept whole (span.samizdat-whole, samizdat.pdf)
 
 
 @contextmanager
@@ -258,11 +259,12 @@ class _Fixer:
                     marks.setdefault(element.Pg.objgen, set()).add(kid)
                 elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
                     marks.setdefault(kid.Pg.objgen, set()).add(int(kid.MCID))
-            parent = element.P
-            parent.K = Array([kid for kid in _kids(parent) if not (_is_element(kid) and _same(kid, element))])
-            if not _kids(parent) and parent.get("/S") == Name.P and _is_element(parent.get("/P")):
-                grandparent = parent.P
-                grandparent.K = Array([kid for kid in _kids(grandparent) if not (_is_element(kid) and _same(kid, parent))])
+            # The element goes, and each element it leaves empty that only wrapped it: a paragraph, an <em>.
+            while _is_element(parent := element.get("/P")):
+                parent.K = Array([kid for kid in _kids(parent) if not (_is_element(kid) and _same(kid, element))])
+                if _kids(parent) or parent.get("/S") not in WRAPPERS:
+                    break
+                element = parent
         self._remark(marks, Dictionary())
 
     def _remark(self, marks: dict[tuple[int, int], set[int]], properties: Dictionary) -> None:
@@ -356,7 +358,7 @@ class _Fixer:
         (as an integer when on that element's page, else as a marked-content reference, ISO 32000-1 14.7.4.2).
         A screen reader reads the same; the tree loses two of every five objects, which the merge of a long book
         holds in memory and every reader walks."""
-        for element in reversed(list(_walk(self.root))):  # children first: a span.whole holds a run's Span
+        for element in reversed(list(_walk(self.root))):  # children first: a span.samizdat-whole holds a run's Span
             kids = _kids(element)
             anonymous = [self._anonymous_span(kid) for kid in kids]
             if not any(anonymous):

@@ -279,6 +279,8 @@ def watch(manuscript: Path, dist: Path, styles: Path, formats: list[str], *, rep
     """
     from watchfiles import watch as watch_files
 
+    check_settings()  # What no edit of the manuscript can fix stops the watch at once, in one line.
+    check_dist(dist, manuscript, styles)
     states: dict[str, dict] = {name: {"watching": True} for name in formats}  # What each renderer keeps between rebuilds.
 
     def rebuild() -> None:

@@ -22,6 +22,8 @@ from html.parser import HTMLParser
 import langcodes
 from markdown_it.token import Token
 
+from .marks import is_reserved_class
+
 # Elements allowed inside a paragraph (raw inline HTML), and their own attributes.
 PHRASING: dict[str, set[str]] = {
     "a": {"href"}, "abbr": set(), "b": set(), "bdi": set(), "bdo": set(), "br": set(), "cite": set(),
@@ -73,6 +75,11 @@ def clean_url(url: str) -> str:
     return "".join(c for c in url if not (c.isspace() or unicodedata.category(c) in {"Cc", "Cf"}))
 
 
+def is_class_list(value: str) -> bool:
+    """A ``class`` value a book may use: class names, none with the prefix samizdat keeps for itself (:mod:`samizdat.marks`)."""
+    return bool(CLASS_NAMES.match(value.strip())) and not is_reserved_class(value)
+
+
 def _attribute_problem(tag: str, name: str, value: str | None) -> str | None:
     """Why an attribute is refused, or None when it is allowed as it is."""
     allowed = GLOBAL_ATTRIBUTES | PHRASING.get(tag, set()) | FLOW.get(tag, set())
@@ -85,7 +92,7 @@ def _attribute_problem(tag: str, name: str, value: str | None) -> str | None:
     value = value or ""
     checks: dict[str, Callable[[str], bool]] = {
         "id": lambda v: bool(IDENTIFIER.match(v)),
-        "class": lambda v: bool(CLASS_NAMES.match(v.strip())),
+        "class": is_class_list,
         "lang": langcodes.tag_is_valid,
         "dir": lambda v: v in {"ltr", "rtl", "auto"},
         "width": lambda v: bool(NUMBER.match(v)),

@@ -132,6 +132,8 @@ class _Builder:
             if element_id in self.raw_ids or any(element_id in ids for ids in self.ids.values()):
                 return "<b>bold</b>"
             self.raw_ids.add(element_id)
+        if "<h2" in snippet:
+            self.level = 2
         return snippet.replace('"images/', '"' + "../" * self.current.count("/") + "images/")
 
     budget: int = 0  # How many wrong things a hostile case may still get.
