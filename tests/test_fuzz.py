@@ -4,7 +4,7 @@ Every case must give a clean build or a clear ``ManuscriptError`` whose findings
 are one line each: never a traceback, never a hang (``fuzz.runner.time_limit``),
 and every EPUB that builds must pass EPUBCheck (run in one JVM beside the builds), every PDF our PDF/UA check.
 Every case is also laid out as a PDF, which must pass our PDF/UA check: about a second a case,
-two minutes for the batch on two cores.
+two to three minutes for the batch, beside the rest of the suite.
 ``SAMIZDAT_FUZZ_CASES`` changes the number of cases; ``python -m fuzz.runner FIRST
 COUNT`` (from ``tests/``) replays seeds and prints each outcome.
 """
