@@ -30,7 +30,7 @@ CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
     "C103": (GOOD_YAML, {"01.md": "Text before any title.\n"}, 1, "must begin with its title"),
     "C104": (GOOD_YAML, {"01.md": "# One {#same}\n\n## Two {#same}\n"}, 3, "'#same' is used twice"),
     "C105": (GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 400 + ".\n"}, 3, "a word of 401 letters"),
-    "C107": (GOOD_YAML, {"01.md": "# One\n\n## Two\n\n# Three\n\nText.\n\n<div>\n<h3>Four</h3>\n</div>\n"}, 9, "a level-3 heading follows a level-1 one"),
+    "C107": (GOOD_YAML, {"01.md": "# One\n\n## Two\n\n# Three\n\nText.\n\n<div>\n<h3>Four</h3>\n</div>\n"}, 10, "a level-3 heading follows a level-1 one"),
     "L101": (GOOD_YAML, {"01.md": "# One\n\nA [link](JaVaScRiPt:alert(1)).\n"}, 3, "only http, https, mailto and tel"),
     "L102": (GOOD_YAML, {"01.md": "# One\n\nSee [there](02.md).\n"}, 3, "'02.md' is not a chapter"),
     "L103": (GOOD_YAML, {"01.md": "# One {#one}\n\nSee [](#one) and [ *there* ](#one).\n"}, 3, "link '#one' has no text"),

@@ -295,8 +295,9 @@ def _check_heading_levels(tokens: list[Token], path: Path, findings: Findings) -
                 continue
             level = int(heading.tag[1])
             if level > previous + 1:
+                at = line + heading.map[0] if heading is not token and heading.map else line
                 findings.add("C107", path, f"a level-{level} heading follows a level-{previous} one: a level is skipped "
-                                           f"(use {'#' * (previous + 1)} or <h{previous + 1}>)", line)
+                                           f"(use {'#' * (previous + 1)} or <h{previous + 1}>)", at)
             previous = level
 
 

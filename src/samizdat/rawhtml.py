@@ -194,7 +194,8 @@ class _FragmentParser(HTMLParser):
         elif tag in VOID:
             self.tokens.append(Token("raw_void", tag, 0, attrs=kept))
         else:
-            self.tokens.append(Token("raw_open", tag, 1, attrs=kept))
+            row = self.getpos()[0] - 1  # lines into the fragment: where a heading of a raw block is, for its findings
+            self.tokens.append(Token("raw_open", tag, 1, attrs=kept, map=[row, row + 1]))
             if closing:
                 self.tokens.append(Token("raw_close", tag, -1))
         return True
