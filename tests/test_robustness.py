@@ -424,6 +424,17 @@ def test_the_epub_is_dated_source_date_epoch_any_year_a_date_can_hold_or_else_no
         assert stamp == modified
 
 
+def test_without_source_date_epoch_the_pdf_is_dated_at_its_build(tmp_path: Path, monkeypatch) -> None:
+    """Its XMP ModifyDate, as qpdf reads it, within the build's own seconds."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = time.time()
+    [pdf] = pipeline.build("pdf", manuscript(tmp_path, {"01.md": "# One\n\nText.\n"}), tmp_path / "dist", STYLES,
+                           report=pipeline.quiet, warn=pipeline.quiet)
+    with pikepdf.open(pdf) as opened, opened.open_metadata() as xmp:
+        stamp = datetime.fromisoformat(xmp["xmp:ModifyDate"].replace("Z", "+00:00")).timestamp()
+    assert before - 1 <= stamp <= time.time() + 1
+
+
 def test_the_watchdog_counts_processor_time_and_leaves_other_timers_as_it_found_them(tmp_path: Path) -> None:
     def clock_alarm(signum: int, frame: object) -> None:  # A wall-clock alarm, like the fuzz suite's time limit.
         raise AssertionError("the clock alarm went off: the watchdog did not stop the loop")
