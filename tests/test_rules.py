@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from fuzz.manuscripts import png_bomb
 from samizdat.book import load_book
 from samizdat.errors import ManuscriptError
 from samizdat.rules import RULES
 
 GOOD_YAML = "title: A Book\nlanguage: en\nauthor: A. Writer\n"
 GOOD_CHAPTER = "# One\n\nText.\n"
+SMALL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="  # 1×1 pixel
+
+
+def _small_jpeg() -> str:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 0, 0)).save(out, "JPEG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+SMALL_JPEG = _small_jpeg()
 
 # code → (book.yaml, {file: text}, expected line or None, fragment of the message)
 CASES: dict[str, tuple[str, dict[str, str], int | None, str]] = {
@@ -124,6 +139,15 @@ FURTHER_CASES: dict[str, tuple[str, str, dict[str, str], int | None, str]] = {
                                                     'class="samizdat-whole" on a span is not a valid value'),
     "a class samizdat keeps for itself, in raw HTML": ("H102", GOOD_YAML, {"01.md": '# One\n\nA <span class="x samizdat-y">word</span>.\n'}, 3,
                                                        "samizdat-y"),
+    "an SVG that embeds a damaged PNG": ("I103", GOOD_YAML, {"01.md": "# One\n\n![A dot](dot.svg)\n", "dot.svg": (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image width="4" height="4" '
+        'href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"/></svg>')}, 3, "embeds a picture that cannot be decoded as PNG"),
+    "an SVG that embeds JPEG data called PNG": ("I103", GOOD_YAML, {"01.md": "# One\n\n![A dot](dot.svg)\n", "dot.svg": (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image width="4" height="4" '
+        f'href="data:image/png;base64,{SMALL_JPEG}"/></svg>')}, 3, "is JPEG data, not PNG as its data: URL says"),
+    "an SVG that embeds a decompression bomb": ("I103", GOOD_YAML, {"01.md": "# One\n\n![A dot](dot.svg)\n", "dot.svg": (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image width="4" height="4" '
+        f'href="data:image/png;base64,{base64.b64encode(png_bomb()).decode()}"/></svg>')}, 3, "embeds a picture that has more than 40 million pixels"),
     "a word of 301 letters": ("C105", GOOD_YAML, {"01.md": "# One\n\nA " + "x" * 301 + " word.\n"}, 3, "a word of 301 letters"),
     "41 note calls in a paragraph": ("C105", GOOD_YAML, {"01.md": "# One\n\nCalls" + "[^a]" * 41 + ".\n\n[^a]: A note.\n"}, 3, "41 note calls"),
 }
@@ -157,3 +181,9 @@ def test_each_repeat_of_a_chapter_is_named_at_its_own_line(tmp_path: Path) -> No
     found = findings_of(write_manuscript(tmp_path, book_yaml, {"01.md": GOOD_CHAPTER, "02.md": GOOD_CHAPTER}))
     assert [(f.line, f.message) for f in found] == [(7, "chapter '01.md' is listed twice"), (8, "chapter '01.md' is listed twice"),
                                                     (9, "chapter '03.md' not found")]
+
+
+def test_an_svg_that_embeds_a_sound_picture_passes(tmp_path: Path) -> None:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image width="4" height="4" '
+           f'href="data:image/png;base64,{SMALL_PNG}"/></svg>')
+    assert findings_of(write_manuscript(tmp_path, GOOD_YAML, {"01.md": "# One\n\n![A dot](dot.svg)\n", "dot.svg": svg})) == []

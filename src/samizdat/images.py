@@ -13,6 +13,8 @@ again (:class:`samizdat.book.Asset`).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import re
 import warnings
@@ -180,10 +182,24 @@ def _check_href(element: str, href: str) -> None:
     href = href.strip()
     if href.startswith("#"):
         return
-    if element == "image" and RASTER_DATA.match(href):
+    if element == "image" and (match := RASTER_DATA.match(href)):
+        _check_embedded(match.group(1), href[href.index(",") + 1:])
         return
     raise ImageProblem("I104", f"<{element}> refers to '{href[:60]}': an SVG image may only refer inside itself (#id) "
                                "or embed a PNG, JPEG, GIF or WebP picture as data:")
+
+
+def _check_embedded(kind: str, payload: str) -> None:
+    """A picture an SVG embeds as ``data:`` is decoded as a file of its own would be (I103): WeasyPrint would skip
+    one it cannot draw, and a decompression bomb must not hide inside a drawing."""
+    try:
+        data = base64.b64decode("".join(payload.split()), validate=True)
+    except binascii.Error:
+        raise ImageProblem("I103", f"embeds a {kind.upper()} picture whose base64 data is damaged") from None
+    try:
+        _check_raster(data, {"jpeg": ".jpg"}.get(kind, f".{kind}"))
+    except ImageProblem as problem:
+        raise ImageProblem("I103", f"embeds a picture that {problem}".replace("as its name says", "as its data: URL says")) from None
 
 
 def _check_css(css: str, where: str) -> None:

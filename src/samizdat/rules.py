@@ -49,7 +49,7 @@ RULES: dict[str, Rule] = _catalogue(
     Rule("N102", "warning", "a footnote definition is never used"),
     Rule("I101", "error", "an image is remote, outside the folder, missing or not SVG, PNG, JPEG, GIF or WebP"),
     Rule("I102", "warning", "an image has no alt text"),
-    Rule("I103", "error", "an image cannot be decoded, is not the format its name says, or has more pixels than allowed"),
+    Rule("I103", "error", "an image (or a picture an SVG embeds) cannot be decoded, is not the format its name says, or has more pixels than allowed"),
     Rule("I104", "error", "an SVG image holds what a book may not: scripts, event handlers, outside references, entities, foreignObject"),
     Rule("I105", "warning", "a raster image prints below 300 pixels to the inch at the size the stylesheets give it"),
     Rule("I106", "error", "a raster image prints below 150 pixels to the inch at the size the stylesheets give it"),
