@@ -95,7 +95,7 @@ def check_image(path: Path, suffix: str) -> CheckedImage:
     return _check_raster(data, suffix.lower())
 
 
-def _check_raster(data: bytes, suffix: str) -> CheckedImage:
+def _check_raster(data: bytes, suffix: str, named_by: str = "its name") -> CheckedImage:
     from PIL import Image, ImageFile, UnidentifiedImageError
 
     expected = RASTER_FORMATS[suffix]
@@ -110,7 +110,7 @@ def _check_raster(data: bytes, suffix: str) -> CheckedImage:
             if width * height > MAX_PIXELS:
                 raise ImageProblem("I103", f"has {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} million allowed: scale it down")
             if image.format != expected:
-                raise ImageProblem("I103", f"is {image.format or 'not an image'} data, not {expected} as its name says: convert it or rename it")
+                raise ImageProblem("I103", f"is {image.format or 'not an image'} data, not {expected} as {named_by} says: convert it or rename it")
             image.load()
     except ImageProblem:
         raise
@@ -197,9 +197,9 @@ def _check_embedded(kind: str, payload: str) -> None:
     except binascii.Error:
         raise ImageProblem("I103", f"embeds a {kind.upper()} picture whose base64 data is damaged") from None
     try:
-        _check_raster(data, {"jpeg": ".jpg"}.get(kind, f".{kind}"))
+        _check_raster(data, {"jpeg": ".jpg"}.get(kind, f".{kind}"), named_by="its data: URL")
     except ImageProblem as problem:
-        raise ImageProblem("I103", f"embeds a picture that {problem}".replace("as its name says", "as its data: URL says")) from None
+        raise ImageProblem("I103", f"embeds a picture that {problem}") from None
 
 
 def _check_css(css: str, where: str) -> None:

@@ -631,15 +631,14 @@ def imprint_in_flow(document) -> str:
     from weasyprint.formatting_structure import boxes
 
     for page in document.pages:
-        found = [box for box in page._page_box.descendants() if box.element_tag == "aside" and box.element is not None
-                 and box.element.get("class") == "imprint"]
+        on_page = list(page._page_box.descendants())
+        found = [box for box in on_page if box.element_tag == "aside" and box.element is not None and box.element.get("class") == "imprint"]
         if not found:
             continue
         imprint = found[0]
         own = {id(box) for box in imprint.descendants()}
         top = imprint.position_y + imprint.margin_top
-        if any(box.position_y + box.height + IMPRINT_GAP > top for box in page._page_box.descendants()
-               if isinstance(box, boxes.LineBox) and id(box) not in own):
+        if any(box.position_y + box.height + IMPRINT_GAP > top for box in on_page if isinstance(box, boxes.LineBox) and id(box) not in own):
             space = imprint.position_y - page._page_box.content_box_y() - 1  # the page area above it, less a rounding's worth
             return f".imprint {{ position: static; break-before: page; break-inside: avoid; margin-top: {space:.3f}px; }}\n"
         return ""
@@ -676,7 +675,7 @@ def hyphenated_page_ends(document) -> list[tuple[str, frozenset[str]]]:
     ends = []
     for number, page in enumerate(document.pages):
         last, paragraph = line(page._page_box, None, last=True) or (None, None)
-        text = texts(last)[-1].rstrip() if texts(last) else ""
+        text = next(reversed(texts(last)), "").rstrip()
         if not (paragraph and text.endswith(HYPHENS)):
             continue
         following = line(document.pages[number + 1]._page_box, None, last=False) if number + 1 < len(document.pages) else None

@@ -229,10 +229,8 @@ class _Fixer:
         for element in [e for e in _walk(self.root) if (s := self.source(e)) and s.leader]:
             kept = []  # The link annotations over the dots (OBJR), which go to the element the dots were in.
             for kid in _kids(element):
-                if isinstance(kid, int) and "/Pg" in element:
-                    dots.setdefault(element.Pg.objgen, set()).add(kid)
-                elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
-                    dots.setdefault(kid.Pg.objgen, set()).add(int(kid.MCID))
+                if (content := _marked_content(element, kid)) is not None:
+                    dots.setdefault(content[0], set()).add(content[1])
                 else:
                     kept.append(kid)
             parent = element.P
@@ -254,11 +252,8 @@ class _Fixer:
             source = self.source(element)
             if element.get("/S") != Name.Figure or not source or source.tag != "img" or (source.element.get("alt") or "").strip():
                 continue
-            for kid in _kids(element):
-                if isinstance(kid, int) and "/Pg" in element:
-                    marks.setdefault(element.Pg.objgen, set()).add(kid)
-                elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
-                    marks.setdefault(kid.Pg.objgen, set()).add(int(kid.MCID))
+            for content in filter(None, (_marked_content(element, kid) for kid in _kids(element))):
+                marks.setdefault(content[0], set()).add(content[1])
             # The element goes, and each element it leaves empty that only wrapped it: a paragraph, an <em>.
             while _is_element(parent := element.get("/P")):
                 parent.K = Array([kid for kid in _kids(parent) if not (_is_element(kid) and _same(kid, element))])
@@ -398,6 +393,16 @@ class _Fixer:
                         value[index] = current(element)
             elif _is_element(value) and value.objgen in self.replaced:
                 self.parent_tree[key] = current(value)
+
+
+def _marked_content(element: Dictionary, kid) -> tuple[tuple[int, int], int] | None:
+    """``kid`` of ``element`` as (its page's object number, MCID) when it is marked content (an MCID on the element's
+    page, or a marked-content reference); None for an element or an object reference."""
+    if isinstance(kid, int) and "/Pg" in element:
+        return element.Pg.objgen, kid
+    if isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
+        return kid.Pg.objgen, int(kid.MCID)
+    return None
 
 
 def _pagination(subtype: str) -> Dictionary:
